@@ -1,0 +1,244 @@
+"""SQLModel tables: the escalation history and the fixes logged against it.
+
+Every timestamp is an aware datetime stored as UTC (sqlmodel's ``UTCDateTime``
+refuses naive values on insert). Text columns carry explicit length limits so
+that the same limits can be checked at the edges before anything is written.
+"""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Index, Text
+from sqlmodel import Field, SQLModel
+
+NAME_MAX = 200
+SHORT_MAX = 64
+PACKET_MAX = 4000
+SIGNAL_TEXT_MAX = 8000
+
+
+class Severity(StrEnum):
+    """Severity of an escalation; each has its own late threshold."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class RaisedVia(StrEnum):
+    """How the escalation reached its owner."""
+
+    PROACTIVE = "proactive_team"
+    CUSTOMER_REQUEST = "customer_request"
+    EXECUTIVE_BACKCHANNEL = "executive_backchannel"
+    PUBLIC_PRESSURE = "public_pressure"
+
+
+class EscalationStatus(StrEnum):
+    """Lifecycle of an escalation; only ``resolved`` has a ``resolved_at``."""
+
+    OPEN = "open"
+    MONITORING = "monitoring"
+    RESOLVED = "resolved"
+
+
+class SignalSource(StrEnum):
+    """Where a weak signal was observed."""
+
+    TICKET = "ticket"
+    CHAT = "chat"
+    CALL = "call_transcript"
+    ACCOUNT_REVIEW = "account_review"
+    RENEWAL = "renewal_conversation"
+
+
+class Tone(StrEnum):
+    """What the customer is seeking in a signal."""
+
+    HELP_SEEKING = "help_seeking"
+    FRUSTRATED = "frustrated"
+    EXIT_SEEKING = "exit_seeking"
+
+
+class RootCause(StrEnum):
+    """Why escalations of a trigger type keep coming late or coming back."""
+
+    UNCLEAR_TRIGGER = "unclear_trigger"
+    MISSING_DECISION_RIGHTS = "missing_decision_rights"
+    EVIDENCE_GAP = "evidence_gap"
+    OWNERSHIP_HANDOFF = "ownership_handoff"
+    REVIEW_CADENCE = "review_cadence"
+    TOOLING = "tooling"
+    POLICY = "policy"
+    OTHER = "other"
+
+
+class FixStatus(StrEnum):
+    """Lifecycle of a process fix."""
+
+    PROPOSED = "proposed"
+    IN_PROGRESS = "in_progress"
+    SHIPPED = "shipped"
+    VERIFIED = "verified"
+    ABANDONED = "abandoned"
+
+
+def _in(column: str, enum: type[StrEnum]) -> str:
+    """SQL text of a CHECK that keeps a column inside an enum's values."""
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return f"{column} IN ({values})"
+
+
+class Account(SQLModel, table=True):
+    """A customer account and the team that owns the relationship."""
+
+    __tablename__ = "account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=SHORT_MAX, unique=True)
+    name: str = Field(max_length=NAME_MAX)
+    segment: str = Field(max_length=SHORT_MAX, index=True)
+    region: str = Field(max_length=SHORT_MAX)
+    team: str = Field(max_length=SHORT_MAX, index=True)
+    annual_value: float | None = Field(default=None, ge=0)
+    renewal_date: date | None = None
+
+
+class Escalation(SQLModel, table=True):
+    """A risk moved to an owner who can act, with its packet."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        CheckConstraint(
+            "escalated_at >= first_signal_at", name="escalated_after_first_signal"
+        ),
+        CheckConstraint(
+            "resolved_at IS NULL OR resolved_at >= escalated_at",
+            name="resolved_after_escalated",
+        ),
+        CheckConstraint(_in("severity", Severity), name="severity_known"),
+        CheckConstraint(_in("raised_via", RaisedVia), name="raised_via_known"),
+        CheckConstraint(_in("status", EscalationStatus), name="status_known"),
+        Index("ix_escalation_escalated_at", "escalated_at"),
+        Index("ix_escalation_account_trigger", "account_id", "trigger_type"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=SHORT_MAX, unique=True)
+    account_id: int = Field(foreign_key="account.id")
+    trigger_type: str = Field(max_length=SHORT_MAX)
+    severity: str = Field(max_length=16)
+    first_signal_at: datetime
+    escalated_at: datetime
+    # NULL while the escalation is still running; never filled with "now".
+    resolved_at: datetime | None = None
+    status: str = Field(default=EscalationStatus.OPEN.value, max_length=16)
+    level: int = Field(default=1, ge=1)
+    owner: str | None = Field(default=None, max_length=NAME_MAX)
+    raised_by: str | None = Field(default=None, max_length=NAME_MAX)
+    raised_via: str = Field(default=RaisedVia.PROACTIVE.value, max_length=32)
+    # The escalation packet; any answer may be missing.
+    risk: str | None = Field(default=None, max_length=PACKET_MAX, sa_type=Text)
+    evidence: str | None = Field(default=None, max_length=PACKET_MAX, sa_type=Text)
+    options: str | None = Field(default=None, max_length=PACKET_MAX, sa_type=Text)
+    decision_needed: str | None = Field(
+        default=None, max_length=PACKET_MAX, sa_type=Text
+    )
+    next_owner: str | None = Field(default=None, max_length=NAME_MAX)
+    consequence_if_unchanged: str | None = Field(
+        default=None, max_length=PACKET_MAX, sa_type=Text
+    )
+    exit_evidence: str | None = Field(
+        default=None, max_length=PACKET_MAX, sa_type=Text
+    )
+
+
+class LevelChange(SQLModel, table=True):
+    """One move of an escalation between levels and what it changed.
+
+    Each of the five structural things is kept as before/after; both are NULL
+    when the move left that thing unchanged.
+    """
+
+    __tablename__ = "level_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    escalation_id: int = Field(foreign_key="escalation.id", index=True)
+    at: datetime
+    from_level: int = Field(ge=0)
+    to_level: int = Field(ge=0)
+    owner_before: str | None = Field(default=None, max_length=NAME_MAX)
+    owner_after: str | None = Field(default=None, max_length=NAME_MAX)
+    cadence_before: str | None = Field(default=None, max_length=NAME_MAX)
+    cadence_after: str | None = Field(default=None, max_length=NAME_MAX)
+    decision_rights_before: str | None = Field(default=None, max_length=NAME_MAX)
+    decision_rights_after: str | None = Field(default=None, max_length=NAME_MAX)
+    evidence_threshold_before: str | None = Field(default=None, max_length=NAME_MAX)
+    evidence_threshold_after: str | None = Field(default=None, max_length=NAME_MAX)
+    communication_path_before: str | None = Field(default=None, max_length=NAME_MAX)
+    communication_path_after: str | None = Field(default=None, max_length=NAME_MAX)
+    note: str | None = Field(default=None, max_length=PACKET_MAX, sa_type=Text)
+
+
+class Signal(SQLModel, table=True):
+    """A weak signal of risk: a ticket, chat, call, review or renewal talk."""
+
+    __tablename__ = "signal"
+    __table_args__ = (
+        CheckConstraint(_in("source", SignalSource), name="source_known"),
+        Index("ix_signal_account_observed", "account_id", "observed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    escalation_id: int | None = Field(
+        default=None, foreign_key="escalation.id", index=True
+    )
+    source: str = Field(max_length=32)
+    observed_at: datetime
+    author: str | None = Field(default=None, max_length=NAME_MAX)
+    text: str = Field(max_length=SIGNAL_TEXT_MAX, sa_type=Text)
+    tone: str | None = Field(default=None, max_length=16)
+
+
+class ProcessFix(SQLModel, table=True):
+    """A process fix logged in the repair review against a trigger type."""
+
+    __tablename__ = "process_fix"
+    __table_args__ = (
+        CheckConstraint(_in("status", FixStatus), name="fix_status_known"),
+        CheckConstraint(_in("root_cause", RootCause), name="root_cause_known"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=NAME_MAX)
+    trigger_type: str = Field(max_length=SHORT_MAX, index=True)
+    root_cause: str = Field(max_length=32)
+    owner: str = Field(max_length=NAME_MAX)
+    status: str = Field(default=FixStatus.PROPOSED.value, max_length=16)
+    logged_at: datetime
+    due_at: datetime | None = None
+    shipped_at: datetime | None = None
+    expected_effect: str | None = Field(
+        default=None, max_length=PACKET_MAX, sa_type=Text
+    )
+
+
+class ProcessFixEscalation(SQLModel, table=True):
+    """Which escalations a process fix answers."""
+
+    __tablename__ = "process_fix_escalation"
+
+    fix_id: int = Field(foreign_key="process_fix.id", primary_key=True)
+    escalation_id: int = Field(foreign_key="escalation.id", primary_key=True)
+
+
+ALL_TABLES = (
+    Account,
+    Escalation,
+    LevelChange,
+    Signal,
+    ProcessFix,
+    ProcessFixEscalation,
+)
