@@ -149,9 +149,7 @@ class Escalation(SQLModel, table=True):
     consequence_if_unchanged: str | None = Field(
         default=None, max_length=PACKET_MAX, sa_type=Text
     )
-    exit_evidence: str | None = Field(
-        default=None, max_length=PACKET_MAX, sa_type=Text
-    )
+    exit_evidence: str | None = Field(default=None, max_length=PACKET_MAX, sa_type=Text)
 
 
 class LevelChange(SQLModel, table=True):
@@ -234,11 +232,14 @@ class ProcessFixEscalation(SQLModel, table=True):
     escalation_id: int = Field(foreign_key="escalation.id", primary_key=True)
 
 
-ALL_TABLES = (
-    Account,
-    Escalation,
-    LevelChange,
-    Signal,
-    ProcessFix,
-    ProcessFixEscalation,
-)
+class DataVersion(SQLModel, table=True):
+    """A single counter that every write bumps in its own transaction.
+
+    Caches key on it: a write shows at once and nothing else reloads.
+    """
+
+    __tablename__ = "data_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = Field(default=0, ge=0)
+    changed_at: datetime | None = None

@@ -6,6 +6,7 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 from db.migrate import current_revision, head_revision, upgrade
+from db.version import bump_data_version, read_data_version
 
 EXPECTED_TABLES = {
     "account",
@@ -14,13 +15,14 @@ EXPECTED_TABLES = {
     "signal",
     "process_fix",
     "process_fix_escalation",
+    "data_version",
 }
 
 
 def test_upgrade_reaches_head_with_every_table(db_engine: Engine) -> None:
     tables = set(inspect(db_engine).get_table_names())
 
-    assert EXPECTED_TABLES <= tables
+    assert tables >= EXPECTED_TABLES
     assert current_revision(db_engine) == head_revision()
 
 
@@ -37,3 +39,28 @@ def test_upgrade_twice_is_a_no_op(db_engine: Engine) -> None:
     upgrade(db_engine)
 
     assert current_revision(db_engine) == head_revision()
+
+
+def test_data_version_starts_at_zero_and_bumps_in_a_transaction(
+    db_engine: Engine,
+) -> None:
+    with db_engine.connect() as connection:
+        before = read_data_version(connection=connection)
+    with db_engine.begin() as connection:
+        bump_data_version(connection=connection)
+        bump_data_version(connection=connection)
+    with db_engine.connect() as connection:
+        after = read_data_version(connection=connection)
+
+    assert (before, after) == (0, 2)
+
+
+def test_a_rolled_back_write_leaves_the_version_alone(db_engine: Engine) -> None:
+    connection = db_engine.connect()
+    transaction = connection.begin()
+    bump_data_version(connection=connection)
+    transaction.rollback()
+    connection.close()
+
+    with db_engine.connect() as check:
+        assert read_data_version(connection=check) == 0

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-03 16:00:57.880719
+Create Date: 2026-12-03 16:01:47.711123
 """
 
 from collections.abc import Sequence
@@ -45,6 +45,13 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_account_team"), ["team"], unique=False)
 
+    op.create_table(
+        "data_version",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("changed_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+    )
     op.create_table(
         "process_fix",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -268,6 +275,8 @@ def upgrade() -> None:
         )
 
     # ### end Alembic commands ###
+    # The single counter row that every write bumps; caches key on it.
+    op.execute("INSERT INTO data_version (id, version) VALUES (1, 0)")
 
 
 def downgrade() -> None:
@@ -292,6 +301,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_process_fix_trigger_type"))
 
     op.drop_table("process_fix")
+    op.drop_table("data_version")
     with op.batch_alter_table("account", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_account_team"))
         batch_op.drop_index(batch_op.f("ix_account_segment"))
