@@ -85,7 +85,8 @@ def check_connection(engine: Engine) -> None:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
-        reason = str(error.orig if getattr(error, "orig", None) else error)
+        original = getattr(error, "orig", None)
+        reason = str(original if original is not None else error)
         first_line = reason.strip().splitlines()[0] if reason.strip() else repr(error)
         message = (
             f"Cannot reach the database at {engine.url!r}: {first_line}. "

@@ -29,9 +29,7 @@ def _postgres_engine_in_new_schema() -> tuple[Engine, Engine, str]:
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_db_engine(
-        url, connect_args={"options": f"-csearch_path={schema}"}
-    )
+    engine = create_db_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     return admin, engine, schema
 
 

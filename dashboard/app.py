@@ -1,0 +1,32 @@
+"""Streamlit entry point: page registry, shared filters, and the data guard."""
+
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.page_context import prepare_context
+
+PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
+
+logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+
+st.set_page_config(
+    page_title="Escalation Health",
+    page_icon=":material/monitor_heart:",
+    layout="wide",
+)
+
+navigation = st.navigation(
+    [
+        st.Page(
+            PAGES_DIR / "overview.py",
+            title="Overview",
+            icon=":material/dashboard:",
+            url_path="overview",
+            default=True,
+        ),
+    ]
+)
+prepare_context()
+navigation.run()

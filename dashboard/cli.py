@@ -1,0 +1,280 @@
+"""The ``escalation-health`` command line: serve, seed and metrics."""
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from db.engine import (
+    DatabaseError,
+    check_connection,
+    create_db_engine,
+    default_database_url,
+)
+from db.migrate import upgrade
+from db.queries import count_escalations, load_escalations
+
+log = logging.getLogger(__name__)
+
+APP_SCRIPT = Path(__file__).resolve().parent / "app.py"
+METRIC_COLUMNS = (
+    "id",
+    "account_id",
+    "trigger_type",
+    "severity",
+    "first_signal_at",
+    "escalated_at",
+)
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class UsageError(Exception):
+    """Bad command-line input, reported in one line with exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, not usage plus error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _echo(text: str = "", *, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+
+
+def parse_day(value: str | None, flag: str) -> datetime | None:
+    """Read ``YYYY-MM-DD`` as midnight UTC, or explain why it is not a date."""
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        message = f"{flag} {value!r} is not a date; use YYYY-MM-DD"
+        raise UsageError(message) from None
+    if len(value) != len("YYYY-MM-DD"):
+        message = f"{flag} {value!r} is not a date; use YYYY-MM-DD"
+        raise UsageError(message)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def open_database(url: str | None) -> Engine:
+    """Connect, bring the schema to the latest revision, return the engine."""
+    engine = create_db_engine(url)
+    check_connection(engine)
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as error:
+        first_line = str(error).strip().splitlines()[0]
+        message = f"Cannot bring the database schema up to date: {first_line}"
+        raise DatabaseError(message) from error
+    return engine
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Seed the demo history into an empty database."""
+    from seed_data.load import seed_database  # noqa: PLC0415  (numpy is slow to import)
+
+    if args.scale <= 0:
+        message = f"--scale must be greater than 0, got {args.scale}"
+        raise UsageError(message)
+    engine = open_database(args.db)
+    try:
+        counts = seed_database(engine, seed=args.seed, scale=args.scale)
+    except ValueError as error:
+        raise DatabaseError(str(error)) from error
+    summary = ", ".join(f"{count:,} {table}" for table, count in counts.items())
+    _echo(f"Seeded {engine.url.render_as_string(hide_password=True)}: {summary}")
+    return 0
+
+
+def metrics_payload(
+    engine: Engine, start: datetime | None, end: datetime | None
+) -> dict[str, Any]:
+    """Compute the ``metrics`` report for a database and window."""
+    from metrics.summary import metrics_report  # noqa: PLC0415
+
+    with engine.connect() as connection:
+        escalations = load_escalations(connection=connection, columns=METRIC_COLUMNS)
+    return metrics_report(escalations, start=start, end=end)
+
+
+def _fmt(value: float | None, suffix: str = "", *, percent: bool = False) -> str:
+    if value is None:
+        return "-"
+    if percent:
+        return f"{value:.1%}"
+    return f"{value:,.1f}{suffix}"
+
+
+def render_metrics_table(
+    report: dict[str, Any], start: datetime | None, end: datetime | None
+) -> str:
+    """A readable plain-text rendering of the metrics report."""
+    window = (
+        f"{start.date() if start else 'the beginning'} "
+        f"to {end.date() if end else 'now'} (end exclusive)"
+    )
+    latency = report["signal_to_escalation_hours"]
+    lines = [
+        f"Escalations from {window}",
+        "",
+        f"  Escalations                        {report['escalations']:>10,}",
+        f"  Signal to escalation, median (h)   {_fmt(latency['median']):>10}",
+        f"  Signal to escalation, p90 (h)      {_fmt(latency['p90']):>10}",
+        f"  Late rate                          "
+        f"{_fmt(report['late_rate'], percent=True):>10}",
+        f"  Recurrence rate                    "
+        f"{_fmt(report['recurrence_rate'], percent=True):>10}",
+    ]
+    by_type = report["by_trigger_type"]
+    if by_type:
+        width = max(len("Trigger type"), *(len(name) for name in by_type))
+        lines += [
+            "",
+            f"  {'Trigger type':<{width}}  {'Count':>7}  {'Median h':>9}  "
+            f"{'p90 h':>9}  {'Late':>7}  {'Recur':>7}",
+        ]
+        for name, row in by_type.items():
+            lines.append(
+                f"  {name:<{width}}  {row['escalations']:>7,}  "
+                f"{_fmt(row['median_hours']):>9}  {_fmt(row['p90_hours']):>9}  "
+                f"{_fmt(row['late_rate'], percent=True):>7}  "
+                f"{_fmt(row['recurrence_rate'], percent=True):>7}"
+            )
+    else:
+        lines += ["", "  No escalations in this window."]
+    return "\n".join(lines)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    """Print the health metrics for a window."""
+    start = parse_day(args.date_from, "--from")
+    end = parse_day(args.date_to, "--to")
+    if start is not None and end is not None and start >= end:
+        message = f"--from {args.date_from} must be before --to {args.date_to}"
+        raise UsageError(message)
+
+    engine = open_database(args.db)
+    report = metrics_payload(engine, start, end)
+
+    if args.json:
+        _echo(json.dumps(report, allow_nan=False))
+    else:
+        _echo(render_metrics_table(report, start, end))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the dashboard, seeding the demo history into a fresh default DB."""
+    url = args.db or default_database_url()
+    engine = open_database(url)
+    using_default = args.db is None and not os.environ.get("DATABASE_URL")
+    with engine.connect() as connection:
+        empty = count_escalations(connection=connection) == 0
+    if using_default and empty:
+        _echo("Fresh database: creating the demo history (takes a few seconds)...")
+        from seed_data.load import seed_database  # noqa: PLC0415
+
+        seed_database(engine, seed=7, scale=1.0)
+        _echo("Demo history ready.")
+    engine.dispose()
+
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP_SCRIPT),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.address,
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    environment = {**os.environ, "DATABASE_URL": url}
+    _echo(f"Serving on http://{args.address}:{args.port} (Ctrl+C stops)")
+    try:
+        return subprocess.call(command, env=environment)
+    except KeyboardInterrupt:
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its three subcommands."""
+    parser = _Parser(
+        prog="escalation-health",
+        description="Is customer risk reaching the right owner early enough?",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser
+    )
+    db_help = "database URL (default: DATABASE_URL, else the embedded SQLite file)"
+
+    serve = commands.add_parser("serve", help="start the dashboard")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default="127.0.0.1")
+    serve.add_argument("--db", help=db_help)
+    serve.set_defaults(handler=cmd_serve)
+
+    seed = commands.add_parser("seed", help="write the demo history to an empty DB")
+    seed.add_argument("--db", help=db_help)
+    seed.add_argument("--seed", type=int, default=7)
+    seed.add_argument("--scale", type=float, default=1.0)
+    seed.set_defaults(handler=cmd_seed)
+
+    metrics = commands.add_parser("metrics", help="print the health metrics")
+    metrics.add_argument("--db", help=db_help)
+    metrics.add_argument("--from", dest="date_from", help="first day, YYYY-MM-DD")
+    metrics.add_argument("--to", dest="date_to", help="day after the last, YYYY-MM-DD")
+    metrics.add_argument("--json", action="store_true", help="print JSON")
+    metrics.set_defaults(handler=cmd_metrics)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; every failure is one line on stderr."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        args = build_parser().parse_args(argv)
+        code: int = args.handler(args)
+    except UsageError as error:
+        _echo(f"escalation-health: error: {error}", err=True)
+        return EXIT_USAGE
+    except DatabaseError as error:
+        _echo(f"escalation-health: error: {error}", err=True)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:
+        # A last line of defence: the person gets one line, the log the detail.
+        if os.environ.get("ESCALATION_HEALTH_DEBUG"):
+            raise
+        log.debug("Unexpected failure", exc_info=True)
+        _echo(
+            f"escalation-health: unexpected error: {error}. "
+            "Set ESCALATION_HEALTH_DEBUG=1 to see the full traceback.",
+            err=True,
+        )
+        return EXIT_FAILURE
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Cached loaders: the only place where the app touches the database.
+
+Caches are keyed on small values (the database URL and its data version), never
+on frames: Streamlit hashes a frame argument from a sample of its rows and can
+return a stale result. Every write bumps the data version in its own
+transaction, so the next rerun reloads exactly once and nothing else does.
+"""
+
+import logging
+
+import polars as pl
+import streamlit as st
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from db.engine import DatabaseError, check_connection, create_db_engine
+from db.engine import default_database_url as _default_url
+from db.migrate import upgrade
+from db.queries import load_escalations, load_filter_options
+from db.version import read_data_version
+from metrics.prepare import prepare_escalations
+from metrics.settings import DEFAULT_SETTINGS
+
+log = logging.getLogger(__name__)
+
+# The columns the shared pages need; wide packet text stays in the database.
+OVERVIEW_COLUMNS = (
+    "id",
+    "external_id",
+    "account_id",
+    "trigger_type",
+    "severity",
+    "first_signal_at",
+    "escalated_at",
+    "resolved_at",
+    "status",
+    "owner",
+    "raised_via",
+    "account_name",
+    "segment",
+    "team",
+)
+
+
+def database_url() -> str:
+    """The URL the app reads: ``DATABASE_URL`` or the embedded SQLite file."""
+    return _default_url()
+
+
+@st.cache_resource(show_spinner="Connecting to the database…")
+def get_engine(url: str) -> Engine:
+    """One engine per URL for the whole server, schema brought up to date."""
+    engine = create_db_engine(url)
+    check_connection(engine)
+    try:
+        upgrade(engine)
+    except SQLAlchemyError as error:
+        first_line = str(error).strip().splitlines()[0]
+        message = f"Cannot bring the database schema up to date: {first_line}"
+        raise DatabaseError(message) from error
+    return engine
+
+
+def current_data_version(url: str) -> int:
+    """Read the data version; one tiny query per rerun."""
+    with get_engine(url).connect() as connection:
+        return read_data_version(connection=connection)
+
+
+@st.cache_resource(show_spinner="Loading the escalation history…", max_entries=2)
+def prepared_escalations(url: str, version: int) -> pl.DataFrame:
+    """All escalations with latency, lateness and recurrence worked out.
+
+    Cached as a resource: every rerun gets the same frame without copying it,
+    so callers must never mutate it (polars frames are immutable anyway).
+    ``version`` is part of the key only; it makes a write visible at once.
+    """
+    del version
+    with get_engine(url).connect() as connection:
+        frame = load_escalations(connection=connection, columns=OVERVIEW_COLUMNS)
+    return prepare_escalations(frame, DEFAULT_SETTINGS)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def filter_options(url: str, version: int) -> dict[str, list[str]]:
+    """Distinct segments, teams, trigger types and severities."""
+    del version
+    with get_engine(url).connect() as connection:
+        return load_filter_options(connection=connection)
+
+
+def clear_caches() -> None:
+    """Forget every cached load, e.g. after a write outside the data version."""
+    prepared_escalations.clear()
+    filter_options.clear()

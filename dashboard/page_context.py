@@ -1,0 +1,69 @@
+"""What every page needs before it draws: the database, the data, the filters.
+
+The entry script calls :func:`prepare_context` once per rerun; pages call
+:func:`page_context` to get the result. A problem is shown as a message that
+says what to do, and the page stops there: never a traceback.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import polars as pl
+import streamlit as st
+
+from dashboard.data import (
+    current_data_version,
+    database_url,
+    filter_options,
+    prepared_escalations,
+)
+from dashboard.filters import Filters, render_sidebar_filters
+from db.engine import DatabaseError
+
+log = logging.getLogger(__name__)
+
+_STATE_KEY = "_page_context"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """The prepared history and the viewer's filters for this rerun."""
+
+    url: str
+    version: int
+    escalations: pl.DataFrame
+    filters: Filters
+
+
+def prepare_context() -> None:
+    """Load (cached) data, draw the shared filters, and stash both."""
+    url = database_url()
+    try:
+        version = current_data_version(url)
+        options = filter_options(url, version)
+        escalations = prepared_escalations(url, version)
+    except DatabaseError as error:
+        log.warning("Database unavailable: %s", error)
+        st.session_state[_STATE_KEY] = None
+        st.error(
+            f"{error}\n\nStart the app with a reachable database "
+            "(`DATABASE_URL`), then reload this page.",
+            icon=":material/database:",
+        )
+        st.stop()
+
+    filters = render_sidebar_filters(options)
+    if filters is None:
+        st.session_state[_STATE_KEY] = None
+        st.warning("Fix the period in the sidebar to see figures.")
+        st.stop()
+    st.session_state[_STATE_KEY] = PageContext(url, version, escalations, filters)
+
+
+def page_context() -> PageContext:
+    """The context prepared by the entry script for this rerun."""
+    context = st.session_state.get(_STATE_KEY)
+    if context is None:
+        st.error("This page must be opened through the app's navigation.")
+        st.stop()
+    return context  # type: ignore[no-any-return]

@@ -1,0 +1,169 @@
+"""The Overview page on a small history whose figures are worked out by hand."""
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine
+from streamlit.testing.v1 import AppTest
+
+from tests.factories import account, at, escalation, write
+
+# Period under review: Mon 2 Mar – Sun 29 Mar 2026, so the previous period of the
+# same length is Mon 2 Feb – Sun 1 Mar 2026.
+FROM, TO = date(2026, 3, 2), date(2026, 3, 29)
+
+
+@pytest.fixture
+def known_history(sqlite_engine: Engine) -> Engine:
+    atlas, borealis = write(
+        sqlite_engine,
+        account(name="Atlas Foods", team="Atlas", segment="enterprise"),
+        account(name="Boreal Freight", team="Borealis", segment="smb"),
+    )
+    write(
+        sqlite_engine,
+        # In the period. Latencies 10, 30, 200, 0 h.
+        escalation(atlas, at("2026-03-03", 10), 10, severity="high"),
+        escalation(
+            atlas, at("2026-03-10", 10), 30, severity="critical"
+        ),  # late, recurs
+        escalation(
+            borealis,
+            at("2026-03-17", 12),
+            200,
+            severity="medium",
+            trigger_type="billing_dispute",
+        ),  # late: 200 > 168
+        escalation(
+            borealis,
+            at("2026-03-24"),
+            0,
+            severity="low",
+            trigger_type="billing_dispute",
+        ),  # recurs: a billing dispute 7 days earlier
+        # Previous period. Latencies 72 (exactly on the high threshold) and 100 h.
+        escalation(
+            atlas, at("2026-02-10"), 72, severity="high", trigger_type="billing_dispute"
+        ),
+        escalation(borealis, at("2026-02-20"), 100, severity="high"),  # late
+    )
+    return sqlite_engine
+
+
+def open_overview(at_: AppTest, **multiselects: list[str]) -> AppTest:
+    at_.run()
+    at_.date_input(key="from").set_value(FROM)
+    at_.date_input(key="to").set_value(TO)
+    for key, values in multiselects.items():
+        at_.multiselect(key=key).set_value(values)
+    at_.run()
+    assert not at_.exception, at_.exception
+    return at_
+
+
+def tiles(at_: AppTest) -> dict[str, tuple[str, str | None]]:
+    return {metric.label: (metric.value, metric.delta) for metric in at_.metric}
+
+
+def test_tiles_show_the_hand_worked_figures(
+    known_history: Engine, app_for: Callable[[Engine], AppTest]
+) -> None:
+    page = open_overview(app_for(known_history))
+
+    # Now: sorted 0, 10, 30, 200. Median at rank 1.5 = 20; p90 at rank 2.7 =
+    # 30 + 0.7 × 170 = 149. Late 2 of 4; recurring 2 of 4.
+    # Before: 72, 100. Median 86; p90 = 72 + 0.9 × 28 = 97.2; late 1 of 2 (72 is
+    # on the threshold, not over it); recurring 0 of 2.
+    assert tiles(page) == {
+        "Escalations": ("4", "+2"),
+        "Signal → escalation, median": ("20.0 h", "-66.0 h"),
+        "Signal → escalation, p90": ("149.0 h", "+51.8 h"),
+        "Late rate": ("50.0%", "+0.0 pp"),
+        "Recurrence rate": ("50.0%", "+50.0 pp"),
+    }
+
+
+def test_every_tile_carries_its_definition_and_baseline(
+    known_history: Engine, app_for: Callable[[Engine], AppTest]
+) -> None:
+    page = open_overview(app_for(known_history))
+
+    helps = {metric.label: metric.help for metric in page.metric}
+
+    assert "strictly above their severity's threshold" in helps["Late rate"]
+    assert (
+        "Previous period (02 Feb 2026 – 01 Mar 2026): 86.0 h"
+        in helps["Signal → escalation, median"]
+    )
+
+
+def test_a_team_filter_narrows_every_figure(
+    known_history: Engine, app_for: Callable[[Engine], AppTest]
+) -> None:
+    page = open_overview(app_for(known_history), team=["Borealis"])
+
+    # Borealis now: 200 and 0 h, median 100; one late, one recurring.
+    # Before: one escalation of 100 h, late.
+    assert tiles(page) == {
+        "Escalations": ("2", "+1"),
+        "Signal → escalation, median": ("100.0 h", "+0.0 h"),
+        "Signal → escalation, p90": ("180.0 h", "+80.0 h"),
+        "Late rate": ("50.0%", "-50.0 pp"),
+        "Recurrence rate": ("50.0%", "+50.0 pp"),
+    }
+
+
+def test_trigger_type_table_and_weekly_trend(
+    known_history: Engine, app_for: Callable[[Engine], AppTest]
+) -> None:
+    page = open_overview(app_for(known_history))
+
+    table = page.dataframe[0].value
+    chart = page.get("plotly_chart")[0].proto.spec
+
+    assert table["trigger_type"].tolist() == ["billing_dispute", "outage_impact"]
+    assert table["escalations"].tolist() == [2, 2]
+    # billing: 200 (late) and 0 → median 100, late 50 %; outage: 10, 30 → 20.
+    assert table["median_hours"].tolist() == [100.0, 20.0]
+    assert table["late_rate"].tolist() == [50.0, 50.0]
+    # Four ISO weeks (2, 9, 16, 23 March), one escalation each.
+    assert '"y":[1,1,1,1]' in chart.replace(" ", "")
+
+
+def test_an_empty_period_says_so(
+    known_history: Engine, app_for: Callable[[Engine], AppTest]
+) -> None:
+    page = app_for(known_history)
+    page.run()
+    page.date_input(key="from").set_value(date(2024, 1, 1))
+    page.date_input(key="to").set_value(date(2024, 1, 31))
+    page.run()
+
+    assert not page.exception
+    assert "No escalations were raised in this period" in page.info[0].value
+    assert not page.get("plotly_chart")
+
+
+def test_an_empty_database_explains_how_to_fill_it(
+    sqlite_engine: Engine, app_for: Callable[[Engine], AppTest]
+) -> None:
+    page = app_for(sqlite_engine)
+    page.run()
+
+    assert not page.exception
+    assert "escalation-health seed" in page.info[0].value
+
+
+def test_from_after_to_is_explained_not_crashed(
+    known_history: Engine, app_for: Callable[[Engine], AppTest]
+) -> None:
+    page = app_for(known_history)
+    page.run()
+    page.date_input(key="from").set_value(date(2026, 3, 29))
+    page.date_input(key="to").set_value(date(2026, 3, 2))
+    page.run()
+
+    assert not page.exception
+    assert "is after To" in page.sidebar.error[0].value
+    assert not page.metric
