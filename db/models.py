@@ -105,6 +105,19 @@ class Account(SQLModel, table=True):
     renewal_date: date | None = None
 
 
+class Team(SQLModel, table=True):
+    """A support or customer-success team and the time zone it works in.
+
+    Business-hours latency counts Monday to Friday, 09:00-17:00, in this zone.
+    A team that owns accounts but has no row here is read as working in UTC.
+    """
+
+    __tablename__ = "team"
+
+    name: str = Field(max_length=SHORT_MAX, primary_key=True)
+    time_zone: str = Field(default="UTC", max_length=SHORT_MAX)
+
+
 class Escalation(SQLModel, table=True):
     """A risk moved to an owner who can act, with its packet."""
 
@@ -243,3 +256,14 @@ class DataVersion(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     version: int = Field(default=0, ge=0)
     changed_at: datetime | None = None
+
+
+# The history tables in the order their foreign keys allow them to be filled.
+ALL_TABLES = (
+    Account,
+    Escalation,
+    LevelChange,
+    Signal,
+    ProcessFix,
+    ProcessFixEscalation,
+)

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, and_, case, func, select
 
-from db.models import Account, Escalation
+from db.models import Account, Escalation, LevelChange, Signal, Team
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +20,27 @@ UTC_DATETIME = pl.Datetime("us", "UTC")
 
 _ESCALATION = Escalation.__table__.c  # type: ignore[attr-defined]
 _ACCOUNT = Account.__table__.c  # type: ignore[attr-defined]
+_LEVEL_CHANGE = LevelChange.__table__.c  # type: ignore[attr-defined]
+_SIGNAL = Signal.__table__.c  # type: ignore[attr-defined]
+
+PACKET_FIELDS = (
+    "evidence",
+    "decision_needed",
+    "next_owner",
+    "consequence_if_unchanged",
+    "exit_evidence",
+)
+
+
+def _answered(column: Any) -> Any:
+    """A short marker when a packet answer is present, NULL when it is not.
+
+    Lists of escalations only need to know whether each answer exists; reading
+    the answers' full text for every row would multiply memory for nothing.
+    """
+    present = and_(column.is_not(None), func.trim(column) != "")
+    return case((present, "answered"), else_=None)
+
 
 # Column name -> (SQL column, polars dtype). Account attributes come in through
 # the join so that filters on team or segment need no second frame.
@@ -40,6 +61,10 @@ ESCALATION_COLUMNS: dict[str, tuple[Any, pl.DataType]] = {
     "segment": (_ACCOUNT.segment, pl.String()),
     "region": (_ACCOUNT.region, pl.String()),
     "team": (_ACCOUNT.team, pl.String()),
+    **{
+        field: (_answered(getattr(_ESCALATION, field)), pl.String())
+        for field in PACKET_FIELDS
+    },
 }
 DEFAULT_ESCALATION_COLUMNS: tuple[str, ...] = tuple(ESCALATION_COLUMNS)
 
@@ -114,3 +139,106 @@ def count_escalations(*, connection: Connection) -> int:
     return int(
         connection.execute(select(func.count()).select_from(Escalation)).scalar_one()
     )
+
+
+def load_escalation(
+    *, connection: Connection, escalation_id: int
+) -> dict[str, Any] | None:
+    """One escalation with its full packet and account, or None if absent."""
+    query = (
+        select(
+            Escalation.__table__,  # type: ignore[attr-defined]
+            _ACCOUNT.name.label("account_name"),
+            _ACCOUNT.external_id.label("account_external_id"),
+            _ACCOUNT.segment,
+            _ACCOUNT.region,
+            _ACCOUNT.team,
+        )
+        .join(Account.__table__, _ESCALATION.account_id == _ACCOUNT.id)  # type: ignore[attr-defined]
+        .where(_ESCALATION.id == escalation_id)
+    )
+    row = connection.execute(query).mappings().first()
+    return dict(row) if row is not None else None
+
+
+LEVEL_CHANGE_SCHEMA: dict[str, pl.DataType] = {
+    column.name: (
+        UTC_DATETIME
+        if column.name == "at"
+        else pl.Int64()
+        if column.name in {"id", "escalation_id", "from_level", "to_level"}
+        else pl.String()
+    )
+    for column in LevelChange.__table__.columns  # type: ignore[attr-defined]
+}
+
+
+def load_level_changes(
+    *, connection: Connection, escalation_id: int | None = None
+) -> pl.DataFrame:
+    """Level changes, all or one escalation's, in the order they happened."""
+    query = select(*(_LEVEL_CHANGE[name] for name in LEVEL_CHANGE_SCHEMA))
+    if escalation_id is not None:
+        query = query.where(_LEVEL_CHANGE.escalation_id == escalation_id)
+    query = query.order_by(_LEVEL_CHANGE.at, _LEVEL_CHANGE.id)
+    return _frame(connection, query, LEVEL_CHANGE_SCHEMA)
+
+
+SIGNAL_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64(),
+    "account_id": pl.Int64(),
+    "escalation_id": pl.Int64(),
+    "source": pl.String(),
+    "observed_at": UTC_DATETIME,
+    "author": pl.String(),
+    "text": pl.String(),
+    "tone": pl.String(),
+}
+
+
+def load_signals(
+    *,
+    connection: Connection,
+    escalation_id: int | None = None,
+    account_id: int | None = None,
+) -> pl.DataFrame:
+    """Signals of one escalation or one account, oldest first."""
+    query = select(*(_SIGNAL[name] for name in SIGNAL_SCHEMA))
+    if escalation_id is not None:
+        query = query.where(_SIGNAL.escalation_id == escalation_id)
+    if account_id is not None:
+        query = query.where(_SIGNAL.account_id == account_id)
+    query = query.order_by(_SIGNAL.observed_at, _SIGNAL.id)
+    return _frame(connection, query, SIGNAL_SCHEMA)
+
+
+def load_account_escalations(
+    *, connection: Connection, account_id: int
+) -> pl.DataFrame:
+    """Every escalation of one account, newest first, without packet text."""
+    wanted = (
+        "id",
+        "external_id",
+        "trigger_type",
+        "severity",
+        "first_signal_at",
+        "escalated_at",
+        "resolved_at",
+        "status",
+        "owner",
+    )
+    query = (
+        select(*(ESCALATION_COLUMNS[name][0].label(name) for name in wanted))
+        .where(_ESCALATION.account_id == account_id)
+        .order_by(_ESCALATION.escalated_at.desc(), _ESCALATION.id.desc())
+    )
+    return _frame(
+        connection, query, {name: ESCALATION_COLUMNS[name][1] for name in wanted}
+    )
+
+
+def load_team_time_zones(*, connection: Connection) -> dict[str, str]:
+    """Each team's IANA time zone, for business-hours latency."""
+    table = Team.__table__  # type: ignore[attr-defined]
+    rows = connection.execute(select(table.c.name, table.c.time_zone)).all()
+    return {str(name): str(zone) for name, zone in rows}

@@ -26,7 +26,9 @@ FRAME = pl.DataFrame(
         ({"teams": ["Nobody"]}, []),
     ],
 )
-def test_choices_combine(choices: dict[str, list[str]], expected_ids: list[int]) -> None:
+def test_choices_combine(
+    choices: dict[str, list[str]], expected_ids: list[int]
+) -> None:
     result = filter_escalations(FRAME, **choices)
 
     assert result["id"].to_list() == expected_ids
