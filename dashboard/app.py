@@ -26,6 +26,19 @@ navigation = st.navigation(
             url_path="overview",
             default=True,
         ),
+        st.Page(
+            PAGES_DIR / "late_escalations.py",
+            title="Late escalations",
+            icon=":material/schedule:",
+            url_path="late-escalations",
+        ),
+        st.Page(
+            PAGES_DIR / "escalation.py",
+            title="Escalation",
+            icon=":material/description:",
+            url_path="escalation",
+            visibility="hidden",
+        ),
     ]
 )
 prepare_context()

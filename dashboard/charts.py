@@ -1,5 +1,7 @@
 """Plotly figure builders. They return figures and never call ``st.*``."""
 
+import math
+
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
@@ -57,5 +59,257 @@ def weekly_trend_figure(weekly: pl.DataFrame) -> go.Figure:
         range=[0, 1],
         secondary_y=True,
         showgrid=False,
+    )
+    return figure
+
+
+SEVERITY_COLOURS = {
+    "critical": "#B2182B",
+    "high": "#EF8A62",
+    "medium": "#67A9CF",
+    "low": "#2166AC",
+}
+TONE_COLOURS = {
+    "help_seeking": "#54A24B",
+    "frustrated": "#F58518",
+    "exit_seeking": "#E45756",
+}
+
+
+def latency_histogram_figure(
+    latency_hours: list[float],
+    thresholds: dict[str, float],
+    *,
+    log_scale: bool,
+    unit: str = "h",
+) -> go.Figure:
+    """Distribution of signal-to-escalation latency, thresholds marked.
+
+    On a log axis, zero latencies cannot be drawn; they are shown at the
+    smallest positive bin and the caller says so.
+    """
+    figure = go.Figure()
+    if log_scale:
+        positive = [value for value in latency_hours if value > 0]
+        floor = min(positive) if positive else 0.1
+        values = [math.log10(max(value, floor)) for value in latency_hours]
+        figure.add_trace(
+            go.Histogram(
+                x=values,
+                nbinsx=60,
+                marker_color=VOLUME_COLOUR,
+                hovertemplate="%{y} escalations<extra></extra>",
+                name="Escalations",
+            )
+        )
+        ticks = [
+            v for v in (0.1, 1, 4, 12, 24, 72, 168, 336, 1000, 3000) if v >= floor / 10
+        ]
+        figure.update_xaxes(
+            tickvals=[math.log10(v) for v in ticks],
+            ticktext=[f"{v:g}" for v in ticks],
+            title_text=f"Signal → escalation ({unit}, log scale)",
+        )
+
+        def position(value: float) -> float:
+            return math.log10(value)
+
+    else:
+        figure.add_trace(
+            go.Histogram(
+                x=latency_hours,
+                nbinsx=60,
+                marker_color=VOLUME_COLOUR,
+                hovertemplate="%{x} " + unit + "<br>%{y} escalations<extra></extra>",
+                name="Escalations",
+            )
+        )
+        figure.update_xaxes(title_text=f"Signal → escalation ({unit})")
+
+        def position(value: float) -> float:
+            return value
+
+    for severity, hours in thresholds.items():
+        if log_scale and hours <= 0:
+            continue
+        figure.add_vline(
+            x=position(hours),
+            line={"color": SEVERITY_COLOURS.get(severity, "#555"), "dash": "dash"},
+            annotation_text=f"{severity} {hours:g} {unit}",
+            annotation_position="top",
+        )
+    figure.update_layout(
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=340,
+        showlegend=False,
+        bargap=0.05,
+    )
+    figure.update_yaxes(title_text="Escalations")
+    return figure
+
+
+def breakdown_figure(breakdown: pl.DataFrame, dimension: str, label: str) -> go.Figure:
+    """Late rate per value of a dimension, one bar each, counts in the hover.
+
+    The dimension value rides in ``customdata`` so that a click maps back to it.
+    """
+    values = breakdown[dimension].to_list()
+    figure = go.Figure(
+        go.Bar(
+            x=breakdown["late_rate"].to_list(),
+            y=values,
+            orientation="h",
+            marker_color=LATE_COLOUR,
+            customdata=[
+                [v, n, late]
+                for v, n, late in zip(
+                    values,
+                    breakdown["escalations"].to_list(),
+                    breakdown["late"].to_list(),
+                    strict=True,
+                )
+            ],
+            text=[
+                f"{late} of {n}"
+                for n, late in zip(
+                    breakdown["escalations"].to_list(),
+                    breakdown["late"].to_list(),
+                    strict=True,
+                )
+            ],
+            textposition="outside",
+            hovertemplate=(
+                "%{y}<br>%{x:.0%} late (%{customdata[2]} of %{customdata[1]})"
+                "<extra></extra>"
+            ),
+        )
+    )
+    figure.update_layout(
+        margin={"l": 10, "r": 40, "t": 10, "b": 10},
+        height=max(220, 28 * len(values) + 60),
+        yaxis={"autorange": "reversed", "title": label},
+        xaxis={"tickformat": ".0%", "range": [0, 1.15], "title": "Late rate"},
+        clickmode="event+select",
+        dragmode=False,
+    )
+    return figure
+
+
+def escalation_timeline_figure(
+    signals: pl.DataFrame,
+    level_changes: pl.DataFrame,
+    *,
+    first_signal_at: object,
+    escalated_at: object,
+    resolved_at: object | None,
+    as_of: object,
+) -> go.Figure:
+    """Signals, the escalation, its level changes and its end on one time axis.
+
+    An open escalation is drawn as a bar that runs up to ``as_of`` with an
+    arrow: it has not ended, it is still running.
+    """
+    lanes = ["Signals", "Escalation", "Level changes"]
+    figure = go.Figure()
+    end = resolved_at if resolved_at is not None else as_of
+    figure.add_trace(
+        go.Scatter(
+            x=[first_signal_at, escalated_at],
+            y=["Escalation", "Escalation"],
+            mode="lines",
+            line={"color": "#BBBBBB", "width": 10},
+            name="Signal → escalation",
+            hovertemplate="Waiting for escalation<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=[escalated_at, end],
+            y=["Escalation", "Escalation"],
+            mode="lines+markers" if resolved_at is not None else "lines",
+            line={"color": VOLUME_COLOUR, "width": 10},
+            marker={"size": [0, 14], "symbol": "square"},
+            name="Escalated" if resolved_at is not None else "Escalated, still open",
+            hovertemplate=(
+                "Resolved %{x|%d %b %Y %H:%M}<extra></extra>"
+                if resolved_at is not None
+                else "Still open<extra></extra>"
+            ),
+        )
+    )
+    if resolved_at is None:
+        figure.add_annotation(
+            x=end,
+            y="Escalation",
+            text="still open ▶",
+            showarrow=False,
+            xanchor="left",
+            font={"color": VOLUME_COLOUR},
+        )
+    for tone, colour in TONE_COLOURS.items():
+        chosen = signals.filter(pl.col("tone") == tone) if signals.height else signals
+        if chosen.is_empty():
+            continue
+        figure.add_trace(
+            go.Scatter(
+                x=chosen["observed_at"].to_list(),
+                y=["Signals"] * chosen.height,
+                mode="markers",
+                marker={
+                    "color": colour,
+                    "size": 11,
+                    "line": {"width": 1, "color": "white"},
+                },
+                name=tone.replace("_", " "),
+                customdata=[
+                    [source, (text or "")[:140]]
+                    for source, text in zip(
+                        chosen["source"].to_list(),
+                        chosen["text"].to_list(),
+                        strict=True,
+                    )
+                ],
+                hovertemplate=(
+                    "%{x|%d %b %Y %H:%M} · %{customdata[0]}<br>%{customdata[1]}"
+                    "<extra></extra>"
+                ),
+            )
+        )
+    untoned = signals.filter(pl.col("tone").is_null()) if signals.height else signals
+    if not untoned.is_empty():
+        figure.add_trace(
+            go.Scatter(
+                x=untoned["observed_at"].to_list(),
+                y=["Signals"] * untoned.height,
+                mode="markers",
+                marker={"color": "#999999", "size": 11},
+                name="no tone",
+            )
+        )
+    if not level_changes.is_empty():
+        figure.add_trace(
+            go.Scatter(
+                x=level_changes["at"].to_list(),
+                y=["Level changes"] * level_changes.height,
+                mode="markers+text",
+                marker={"symbol": "triangle-up", "size": 14, "color": "#72B7B2"},
+                text=[
+                    f"L{a}→L{b}"
+                    for a, b in zip(
+                        level_changes["from_level"].to_list(),
+                        level_changes["to_level"].to_list(),
+                        strict=True,
+                    )
+                ],
+                textposition="top center",
+                name="Level change",
+                hovertemplate="%{x|%d %b %Y %H:%M} %{text}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        margin={"l": 10, "r": 60, "t": 10, "b": 10},
+        height=300,
+        yaxis={"categoryorder": "array", "categoryarray": lanes[::-1]},
+        legend={"orientation": "h", "y": -0.2},
     )
     return figure

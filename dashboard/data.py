@@ -13,11 +13,18 @@ import streamlit as st
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard.measure import configured_calendar
 from db.engine import DatabaseError, check_connection, create_db_engine
 from db.engine import default_database_url as _default_url
 from db.migrate import upgrade
-from db.queries import load_escalations, load_filter_options
+from db.queries import (
+    PACKET_FIELDS,
+    load_escalations,
+    load_filter_options,
+    load_team_time_zones,
+)
 from db.version import read_data_version
+from metrics.business_hours import with_business_latency
 from metrics.prepare import prepare_escalations
 from metrics.settings import DEFAULT_SETTINGS
 
@@ -39,6 +46,7 @@ OVERVIEW_COLUMNS = (
     "account_name",
     "segment",
     "team",
+    *PACKET_FIELDS,
 )
 
 
@@ -68,8 +76,8 @@ def current_data_version(url: str) -> int:
 
 
 @st.cache_resource(show_spinner="Loading the escalation history…", max_entries=2)
-def prepared_escalations(url: str, version: int) -> pl.DataFrame:
-    """All escalations with latency, lateness and recurrence worked out.
+def raw_escalations(url: str, version: int) -> pl.DataFrame:
+    """The escalation columns the pages read, straight from the database.
 
     Cached as a resource: every rerun gets the same frame without copying it,
     so callers must never mutate it (polars frames are immutable anyway).
@@ -77,8 +85,22 @@ def prepared_escalations(url: str, version: int) -> pl.DataFrame:
     """
     del version
     with get_engine(url).connect() as connection:
-        frame = load_escalations(connection=connection, columns=OVERVIEW_COLUMNS)
-    return prepare_escalations(frame, DEFAULT_SETTINGS)
+        return load_escalations(connection=connection, columns=OVERVIEW_COLUMNS)
+
+
+@st.cache_resource(show_spinner="Working out latency and lateness…", max_entries=4)
+def prepared_escalations(url: str, version: int, business_hours: bool) -> pl.DataFrame:
+    """All escalations with latency, lateness and recurrence worked out.
+
+    With ``business_hours`` the latency counts only each team's working hours
+    and lateness is judged on that count.
+    """
+    prepared = prepare_escalations(raw_escalations(url, version), DEFAULT_SETTINGS)
+    if not business_hours:
+        return prepared
+    with get_engine(url).connect() as connection:
+        zones = load_team_time_zones(connection=connection)
+    return with_business_latency(prepared, zones, configured_calendar())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -91,5 +113,6 @@ def filter_options(url: str, version: int) -> dict[str, list[str]]:
 
 def clear_caches() -> None:
     """Forget every cached load, e.g. after a write outside the data version."""
+    raw_escalations.clear()
     prepared_escalations.clear()
     filter_options.clear()

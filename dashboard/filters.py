@@ -21,6 +21,7 @@ class Filters:
     teams: tuple[str, ...] = ()
     trigger_types: tuple[str, ...] = ()
     severities: tuple[str, ...] = ()
+    business_hours: bool = False
 
     def describe(self) -> str:
         """One line naming the period and every narrowing choice."""
@@ -90,6 +91,13 @@ def render_sidebar_filters(options: dict[str, list[str]]) -> Filters | None:
             ("severity", "Severity", severities),
         )
     }
+    business_hours = sidebar.toggle(
+        "Business hours",
+        key="business",
+        bind="query-params",
+        help="Count latency only Monday–Friday 09:00–17:00 in each team's time "
+        "zone, holidays excluded. Late thresholds are then read in business hours.",
+    )
     sidebar.caption("Filters are kept in the address bar: copy it to share this view.")
 
     if not isinstance(first, date) or not isinstance(last, date):
@@ -105,4 +113,5 @@ def render_sidebar_filters(options: dict[str, list[str]]) -> Filters | None:
         teams=chosen["team"],
         trigger_types=chosen["trigger"],
         severities=chosen["severity"],
+        business_hours=business_hours,
     )

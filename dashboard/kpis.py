@@ -1,14 +1,17 @@
 """KPI tiles: the figure, its change against the previous period, its meaning."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import streamlit as st
 
 from dashboard import format as fmt
+from dashboard.measure import CALENDAR, LatencyMeasure
 
 DeltaColour = Literal["normal", "inverse", "off"]
+Kind = Literal["count", "hours", "share"]
+
+LATE_RULE = "critical 24 h, high 72 h, medium 168 h, low 336 h"
 
 
 @dataclass(frozen=True)
@@ -18,12 +21,9 @@ class Kpi:
     key: str
     label: str
     definition: str
-    show: Callable[[Any], str]
-    delta_unit: str
+    kind: Kind
     colour: DeltaColour
 
-
-LATE_RULE = "critical 24 h, high 72 h, medium 168 h, low 336 h"
 
 KPIS = (
     Kpi(
@@ -31,17 +31,15 @@ KPIS = (
         "Escalations",
         "Escalations whose escalated_at falls in the period. More is not worse by "
         "itself: surfacing risk early is the point.",
-        fmt.count,
-        "",
+        "count",
         "off",
     ),
     Kpi(
         "median_hours",
         "Signal → escalation, median",
-        "Median hours from the first weak signal to the formal escalation "
+        "Median time from the first weak signal to the formal escalation "
         "(escalated_at − first_signal_at), over escalations in the period.",
-        fmt.hours,
-        " h",
+        "hours",
         "inverse",
     ),
     Kpi(
@@ -49,8 +47,7 @@ KPIS = (
         "Signal → escalation, p90",
         "90th percentile of the same latency, by linear interpolation between "
         "closest ranks: nine in ten escalations were raised at least this fast.",
-        fmt.hours,
-        " h",
+        "hours",
         "inverse",
     ),
     Kpi(
@@ -58,8 +55,7 @@ KPIS = (
         "Late rate",
         "Share of escalations whose latency is strictly above their severity's "
         f"threshold ({LATE_RULE}).",
-        fmt.percent,
-        " pp",
+        "share",
         "inverse",
     ),
     Kpi(
@@ -68,36 +64,55 @@ KPIS = (
         "Share of escalations for which the same account had an escalation of the "
         "same trigger type at most 90 days earlier (history before the period "
         "counts).",
-        fmt.percent,
-        " pp",
+        "share",
         "inverse",
     ),
 )
 
 
-def delta_text(kpi: Kpi, current: Any, previous: Any) -> str | None:
+def show(kpi: Kpi, value: Any, measure: LatencyMeasure) -> str:
+    """The figure as a tile shows it."""
+    if kpi.kind == "count":
+        return fmt.count(value)
+    if kpi.kind == "hours":
+        return fmt.hours(value, measure.unit)
+    return fmt.percent(value)
+
+
+def delta_text(
+    kpi: Kpi, current: Any, previous: Any, measure: LatencyMeasure
+) -> str | None:
     """The change as a signed string, or None when either side is missing."""
     if current is None or previous is None:
         return None
     change = current - previous
-    if kpi.delta_unit == " pp":
+    if kpi.kind == "share":
         return f"{change * 100:+.1f} pp"
-    if kpi.delta_unit == " h":
-        return f"{change:+,.1f} h"
+    if kpi.kind == "hours":
+        return f"{change:+,.1f} {measure.unit}"
     return f"{change:+,}"
 
 
 def render_kpi_tiles(
-    current: dict[str, Any], previous: dict[str, Any], previous_label: str
+    current: dict[str, Any],
+    previous: dict[str, Any],
+    previous_label: str,
+    measure: LatencyMeasure = CALENDAR,
 ) -> None:
     """One row of tiles; each help text holds the definition and the baseline."""
     for column, kpi in zip(st.columns(len(KPIS)), KPIS, strict=True):
-        baseline = kpi.show(previous.get(kpi.key))
+        baseline = show(kpi, previous.get(kpi.key), measure)
+        measured = (
+            f"\n\nMeasured in {measure.description.lower()}."
+            if kpi.kind == "hours" or kpi.key == "late_rate"
+            else ""
+        )
         column.metric(
             kpi.label,
-            kpi.show(current.get(kpi.key)),
-            delta=delta_text(kpi, current.get(kpi.key), previous.get(kpi.key)),
+            show(kpi, current.get(kpi.key), measure),
+            delta=delta_text(kpi, current.get(kpi.key), previous.get(kpi.key), measure),
             delta_color=kpi.colour,
-            help=f"{kpi.definition}\n\nPrevious period ({previous_label}): {baseline}.",
+            help=f"{kpi.definition}{measured}\n\nPrevious period ({previous_label}): "
+            f"{baseline}.",
             border=True,
         )

@@ -18,7 +18,9 @@ from dashboard.data import (
     prepared_escalations,
 )
 from dashboard.filters import Filters, render_sidebar_filters
+from dashboard.measure import LatencyMeasure, measure_for
 from db.engine import DatabaseError
+from metrics.settings import DEFAULT_SETTINGS, MetricSettings
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ class PageContext:
     version: int
     escalations: pl.DataFrame
     filters: Filters
+    measure: LatencyMeasure
+    settings: MetricSettings = DEFAULT_SETTINGS
 
 
 def prepare_context() -> None:
@@ -41,7 +45,6 @@ def prepare_context() -> None:
     try:
         version = current_data_version(url)
         options = filter_options(url, version)
-        escalations = prepared_escalations(url, version)
     except DatabaseError as error:
         log.warning("Database unavailable: %s", error)
         st.session_state[_STATE_KEY] = None
@@ -57,7 +60,16 @@ def prepare_context() -> None:
         st.session_state[_STATE_KEY] = None
         st.warning("Fix the period in the sidebar to see figures.")
         st.stop()
-    st.session_state[_STATE_KEY] = PageContext(url, version, escalations, filters)
+    try:
+        escalations = prepared_escalations(url, version, filters.business_hours)
+    except ValueError as error:
+        # Bad configuration (a holiday that is not a date, an unknown time zone).
+        st.session_state[_STATE_KEY] = None
+        st.error(f"{error}. Fix the setting and reload.", icon=":material/settings:")
+        st.stop()
+    st.session_state[_STATE_KEY] = PageContext(
+        url, version, escalations, filters, measure_for(filters.business_hours)
+    )
 
 
 def page_context() -> PageContext:

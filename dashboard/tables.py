@@ -4,9 +4,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard.kpis import LATE_RULE
+from dashboard.measure import CALENDAR, LatencyMeasure
 
 
-def trigger_type_table(by_type: pl.DataFrame) -> None:
+def trigger_type_table(
+    by_type: pl.DataFrame, measure: LatencyMeasure = CALENDAR
+) -> None:
     """The per-trigger-type breakdown, sortable, rates shown as percentages."""
     shown = by_type.with_columns(
         (pl.col("late_rate") * 100).alias("late_rate"),
@@ -24,13 +27,14 @@ def trigger_type_table(by_type: pl.DataFrame) -> None:
                 "Escalations", help="Escalations in the period.", format="%d"
             ),
             "median_hours": st.column_config.NumberColumn(
-                "Median h",
-                help="Median hours from first signal to escalation.",
+                f"Median {measure.unit}",
+                help="Median time from first signal to escalation, "
+                f"{measure.description.lower()}.",
                 format="%.1f",
             ),
             "p90_hours": st.column_config.NumberColumn(
-                "p90 h",
-                help="90th percentile of those hours (linear interpolation).",
+                f"p90 {measure.unit}",
+                help="90th percentile of that time (linear interpolation).",
                 format="%.1f",
             ),
             "late_rate": st.column_config.NumberColumn(

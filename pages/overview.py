@@ -18,7 +18,8 @@ filters = context.filters
 st.title("Overview")
 st.caption(
     "Is customer risk reaching an owner who can act, early enough? "
-    f"Period: {filters.describe()} (UTC)."
+    f"Period: {filters.describe()} (UTC). Latency in "
+    f"{context.measure.description.lower()}."
 )
 
 chosen = filter_escalations(
@@ -44,6 +45,7 @@ render_kpi_tiles(
     health_summary(current),
     health_summary(previous),
     fmt.period(previous_start, previous_end),
+    context.measure,
 )
 
 if current.is_empty():
@@ -67,4 +69,4 @@ st.caption(
 )
 
 st.subheader("By trigger type")
-trigger_type_table(by_trigger_type(current))
+trigger_type_table(by_trigger_type(current), context.measure)

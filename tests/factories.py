@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from db.models import Account, Escalation
+from db.models import Account, Escalation, LevelChange, Signal, Team
 from db.version import bump_data_version
 
 _serial = count(1)
@@ -52,12 +52,51 @@ def escalation(
     return Escalation(**values)
 
 
+def signal(
+    account_id: int, escalation_id: int | None, observed_at: datetime, **fields: Any
+) -> Signal:
+    """A weak signal with a plausible text."""
+    values: dict[str, Any] = {
+        "account_id": account_id,
+        "escalation_id": escalation_id,
+        "source": "ticket",
+        "observed_at": observed_at,
+        "author": "Customer",
+        "text": "How do I export last month's usage report?",
+        "tone": "help_seeking",
+    }
+    values.update(fields)
+    return Signal(**values)
+
+
+def level_change(
+    escalation_id: int,
+    moved_at: datetime,
+    from_level: int,
+    to_level: int,
+    **fields: Any,
+) -> LevelChange:
+    """A level change; pass ``owner_before``/``owner_after`` and so on."""
+    return LevelChange(
+        escalation_id=escalation_id,
+        at=moved_at,
+        from_level=from_level,
+        to_level=to_level,
+        **fields,
+    )
+
+
+def team(name: str, time_zone: str) -> Team:
+    """A team working in ``time_zone``."""
+    return Team(name=name, time_zone=time_zone)
+
+
 def write(engine: Engine, *rows: Any) -> list[int]:
     """Insert rows in one transaction, bump the data version, return the ids."""
     with Session(engine) as session:
         session.add_all(rows)
         session.flush()
-        ids = [row.id for row in rows]
+        ids = [getattr(row, "id", None) for row in rows]
         bump_data_version(connection=session.connection())
         session.commit()
     return ids

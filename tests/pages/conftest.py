@@ -1,6 +1,7 @@
 """AppTest fixtures: caches cleared around every test, a database per test."""
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,11 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
+from tests.factories import account, at, escalation, write
+
+# Period under review: Mon 2 Mar – Sun 29 Mar 2026, so the previous period of the
+# same length is Mon 2 Feb – Sun 1 Mar 2026.
+FROM, TO = date(2026, 3, 2), date(2026, 3, 29)
 APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 
 
@@ -32,3 +38,40 @@ def app_for(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
         return AppTest.from_file(APP, default_timeout=30)
 
     return build
+
+
+@pytest.fixture
+def known_history(sqlite_engine: Engine) -> Engine:
+    atlas, borealis = write(
+        sqlite_engine,
+        account(name="Atlas Foods", team="Atlas", segment="enterprise"),
+        account(name="Boreal Freight", team="Borealis", segment="smb"),
+    )
+    write(
+        sqlite_engine,
+        # In the period. Latencies 10, 30, 200, 0 h.
+        escalation(atlas, at("2026-03-03", 10), 10, severity="high"),
+        escalation(
+            atlas, at("2026-03-10", 10), 30, severity="critical"
+        ),  # late, recurs
+        escalation(
+            borealis,
+            at("2026-03-17", 12),
+            200,
+            severity="medium",
+            trigger_type="billing_dispute",
+        ),  # late: 200 > 168
+        escalation(
+            borealis,
+            at("2026-03-24"),
+            0,
+            severity="low",
+            trigger_type="billing_dispute",
+        ),  # recurs: a billing dispute 7 days earlier
+        # Previous period. Latencies 72 (exactly on the high threshold) and 100 h.
+        escalation(
+            atlas, at("2026-02-10"), 72, severity="high", trigger_type="billing_dispute"
+        ),
+        escalation(borealis, at("2026-02-20"), 100, severity="high"),  # late
+    )
+    return sqlite_engine

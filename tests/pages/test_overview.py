@@ -3,52 +3,11 @@
 from collections.abc import Callable
 from datetime import date
 
-import pytest
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from tests.factories import account, at, escalation, write
-
-# Period under review: Mon 2 Mar – Sun 29 Mar 2026, so the previous period of the
-# same length is Mon 2 Feb – Sun 1 Mar 2026.
-FROM, TO = date(2026, 3, 2), date(2026, 3, 29)
-
-
-@pytest.fixture
-def known_history(sqlite_engine: Engine) -> Engine:
-    atlas, borealis = write(
-        sqlite_engine,
-        account(name="Atlas Foods", team="Atlas", segment="enterprise"),
-        account(name="Boreal Freight", team="Borealis", segment="smb"),
-    )
-    write(
-        sqlite_engine,
-        # In the period. Latencies 10, 30, 200, 0 h.
-        escalation(atlas, at("2026-03-03", 10), 10, severity="high"),
-        escalation(
-            atlas, at("2026-03-10", 10), 30, severity="critical"
-        ),  # late, recurs
-        escalation(
-            borealis,
-            at("2026-03-17", 12),
-            200,
-            severity="medium",
-            trigger_type="billing_dispute",
-        ),  # late: 200 > 168
-        escalation(
-            borealis,
-            at("2026-03-24"),
-            0,
-            severity="low",
-            trigger_type="billing_dispute",
-        ),  # recurs: a billing dispute 7 days earlier
-        # Previous period. Latencies 72 (exactly on the high threshold) and 100 h.
-        escalation(
-            atlas, at("2026-02-10"), 72, severity="high", trigger_type="billing_dispute"
-        ),
-        escalation(borealis, at("2026-02-20"), 100, severity="high"),  # late
-    )
-    return sqlite_engine
+from tests.factories import at, escalation, write
+from tests.pages.conftest import FROM, TO
 
 
 def open_overview(at_: AppTest, **multiselects: list[str]) -> AppTest:
@@ -167,3 +126,17 @@ def test_from_after_to_is_explained_not_crashed(
     assert not page.exception
     assert "is after To" in page.sidebar.error[0].value
     assert not page.metric
+
+
+def test_a_write_shows_on_the_next_rerun_without_clearing_caches(
+    known_history: Engine, app_for: Callable[[Engine], AppTest]
+) -> None:
+    page = open_overview(app_for(known_history))
+    assert tiles(page)["Escalations"][0] == "4"
+
+    # The factory bumps the data version in the same transaction, as every
+    # writer must; the cached history is keyed on it.
+    write(known_history, escalation(1, at("2026-03-25"), 5, severity="low"))
+    page.run()
+
+    assert tiles(page)["Escalations"][0] == "5"
