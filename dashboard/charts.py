@@ -57,6 +57,9 @@ def weekly_trend_figure(weekly: pl.DataFrame) -> go.Figure:
         title_text="Late rate",
         tickformat=".0%",
         range=[0, 1],
+        tickmode="linear",
+        tick0=0,
+        dtick=0.25,
         secondary_y=True,
         showgrid=False,
     )
@@ -129,14 +132,21 @@ def latency_histogram_figure(
         def position(value: float) -> float:
             return value
 
-    for severity, hours in thresholds.items():
+    # Labels step down the chart so that close thresholds do not overprint.
+    for step, (severity, hours) in enumerate(thresholds.items()):
         if log_scale and hours <= 0:
             continue
-        figure.add_vline(
+        colour = SEVERITY_COLOURS.get(severity, "#555")
+        figure.add_vline(x=position(hours), line={"color": colour, "dash": "dash"})
+        figure.add_annotation(
             x=position(hours),
-            line={"color": SEVERITY_COLOURS.get(severity, "#555"), "dash": "dash"},
-            annotation_text=f"{severity} {hours:g} {unit}",
-            annotation_position="top",
+            y=1.0 - 0.09 * step,
+            yref="paper",
+            text=f"{severity} {hours:g} {unit}",
+            showarrow=False,
+            xanchor="left",
+            font={"color": colour, "size": 11},
+            bgcolor="rgba(255,255,255,0.8)",
         )
     figure.update_layout(
         margin={"l": 10, "r": 10, "t": 40, "b": 10},

@@ -21,10 +21,12 @@ from db.queries import (
     PACKET_FIELDS,
     load_escalations,
     load_filter_options,
+    load_level_changes,
     load_team_time_zones,
 )
 from db.version import read_data_version
 from metrics.business_hours import with_business_latency
+from metrics.level_shift import with_structural_changes
 from metrics.prepare import prepare_escalations
 from metrics.settings import DEFAULT_SETTINGS
 
@@ -103,6 +105,14 @@ def prepared_escalations(url: str, version: int, business_hours: bool) -> pl.Dat
     return with_business_latency(prepared, zones, configured_calendar())
 
 
+@st.cache_resource(show_spinner="Loading level changes…", max_entries=2)
+def level_changes(url: str, version: int) -> pl.DataFrame:
+    """Every level change with what it changed and whether it was noise."""
+    del version
+    with get_engine(url).connect() as connection:
+        return with_structural_changes(load_level_changes(connection=connection))
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def filter_options(url: str, version: int) -> dict[str, list[str]]:
     """Distinct segments, teams, trigger types and severities."""
@@ -115,4 +125,5 @@ def clear_caches() -> None:
     """Forget every cached load, e.g. after a write outside the data version."""
     raw_escalations.clear()
     prepared_escalations.clear()
+    level_changes.clear()
     filter_options.clear()

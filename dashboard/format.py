@@ -54,3 +54,10 @@ def moment(value: datetime | None) -> str:
     if value is None:
         return MISSING
     return f"{value:%d %b %Y %H:%M}"
+
+
+def day(value: datetime | None) -> str:
+    """A UTC instant as its day."""
+    if value is None:
+        return MISSING
+    return f"{value:%d %b %Y}"

@@ -36,16 +36,18 @@ KPIS = (
     ),
     Kpi(
         "median_hours",
-        "Signal → escalation, median",
-        "Median time from the first weak signal to the formal escalation "
-        "(escalated_at − first_signal_at), over escalations in the period.",
+        "Median latency",
+        "Latency: the time from the first weak signal to the formal escalation "
+        "(escalated_at − first_signal_at). This is its median "
+        "over escalations in the period.",
         "hours",
         "inverse",
     ),
     Kpi(
         "p90_hours",
-        "Signal → escalation, p90",
-        "90th percentile of the same latency, by linear interpolation between "
+        "p90 latency",
+        "90th percentile of latency (first signal to escalation), by linear "
+        "interpolation between "
         "closest ranks: nine in ten escalations were raised at least this fast.",
         "hours",
         "inverse",

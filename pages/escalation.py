@@ -52,13 +52,15 @@ st.markdown(f"**Risk:** {fmt.plain(record['risk'])}")
 facts = st.columns(4)
 facts[0].metric(
     "First signal",
-    fmt.moment(record["first_signal_at"]),
-    help="The earliest weak signal linked to this escalation (UTC).",
+    fmt.day(record["first_signal_at"]),
+    help="The earliest weak signal linked to this escalation: "
+    f"{fmt.moment(record['first_signal_at'])} UTC.",
 )
 facts[1].metric(
     "Escalated",
-    fmt.moment(record["escalated_at"]),
-    help="When the risk formally reached an owner (UTC).",
+    fmt.day(record["escalated_at"]),
+    help="When the risk formally reached an owner: "
+    f"{fmt.moment(record['escalated_at'])} UTC.",
 )
 facts[2].metric(
     "Signal → escalation",

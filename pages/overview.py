@@ -1,11 +1,16 @@
 """Overview: the weekly review's first screen."""
 
+from datetime import UTC, datetime
+
+import polars as pl
 import streamlit as st
 
 from dashboard import format as fmt
 from dashboard.charts import weekly_trend_figure
+from dashboard.data import level_changes
 from dashboard.kpis import render_kpi_tiles
 from dashboard.page_context import page_context
+from dashboard.quality import render_quality_tiles
 from dashboard.tables import trigger_type_table
 from metrics.filters import filter_escalations
 from metrics.summary import by_trigger_type, health_summary
@@ -70,3 +75,14 @@ st.caption(
 
 st.subheader("By trigger type")
 trigger_type_table(by_trigger_type(current), context.measure)
+
+st.subheader("Are escalations fit to act on?")
+render_quality_tiles(
+    current,
+    level_changes(context.url, context.version).join(
+        current.select(pl.col("id").alias("escalation_id")),
+        on="escalation_id",
+        how="semi",
+    ),
+    datetime.now(UTC),
+)

@@ -53,7 +53,7 @@ def test_overview_in_calendar_hours(
     page = open_page(app_for(sqlite_engine), business=False)
 
     # Median of 66 and 4 = 35 h; the critical one is late (66 > 24).
-    assert tiles(page)["Signal → escalation, median"] == "35.0 h"
+    assert tiles(page)["Median latency"] == "35.0 h"
     assert tiles(page)["Late rate"] == "50.0%"
 
 
@@ -65,7 +65,7 @@ def test_overview_in_business_hours(
     page = open_page(app_for(sqlite_engine), business=True)
 
     # Median of 2 and 3 = 2.5 business hours; 2 ≤ 24, so nothing is late.
-    assert tiles(page)["Signal → escalation, median"] == "2.5 business h"
+    assert tiles(page)["Median latency"] == "2.5 business h"
     assert tiles(page)["Late rate"] == "0.0%"
     assert "business hours" in page.caption[0].value.lower()
     late_help = next(m.help for m in page.metric if m.label == "Late rate")

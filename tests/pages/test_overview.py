@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from tests.factories import at, escalation, write
+from tests.factories import account, at, escalation, level_change, write
 from tests.pages.conftest import FROM, TO
 
 
@@ -22,7 +22,8 @@ def open_overview(at_: AppTest, **multiselects: list[str]) -> AppTest:
 
 
 def tiles(at_: AppTest) -> dict[str, tuple[str, str | None]]:
-    return {metric.label: (metric.value, metric.delta) for metric in at_.metric}
+    """The five health tiles of the first row."""
+    return {metric.label: (metric.value, metric.delta) for metric in at_.metric[:5]}
 
 
 def test_tiles_show_the_hand_worked_figures(
@@ -36,8 +37,8 @@ def test_tiles_show_the_hand_worked_figures(
     # on the threshold, not over it); recurring 0 of 2.
     assert tiles(page) == {
         "Escalations": ("4", "+2"),
-        "Signal → escalation, median": ("20.0 h", "-66.0 h"),
-        "Signal → escalation, p90": ("149.0 h", "+51.8 h"),
+        "Median latency": ("20.0 h", "-66.0 h"),
+        "p90 latency": ("149.0 h", "+51.8 h"),
         "Late rate": ("50.0%", "+0.0 pp"),
         "Recurrence rate": ("50.0%", "+50.0 pp"),
     }
@@ -52,8 +53,7 @@ def test_every_tile_carries_its_definition_and_baseline(
 
     assert "strictly above their severity's threshold" in helps["Late rate"]
     assert (
-        "Previous period (02 Feb 2026 – 01 Mar 2026): 86.0 h"
-        in helps["Signal → escalation, median"]
+        "Previous period (02 Feb 2026 – 01 Mar 2026): 86.0 h" in helps["Median latency"]
     )
 
 
@@ -66,8 +66,8 @@ def test_a_team_filter_narrows_every_figure(
     # Before: one escalation of 100 h, late.
     assert tiles(page) == {
         "Escalations": ("2", "+1"),
-        "Signal → escalation, median": ("100.0 h", "+0.0 h"),
-        "Signal → escalation, p90": ("180.0 h", "+80.0 h"),
+        "Median latency": ("100.0 h", "+0.0 h"),
+        "p90 latency": ("180.0 h", "+80.0 h"),
         "Late rate": ("50.0%", "-50.0 pp"),
         "Recurrence rate": ("50.0%", "+50.0 pp"),
     }
@@ -140,3 +140,65 @@ def test_a_write_shows_on_the_next_rerun_without_clearing_caches(
     page.run()
 
     assert tiles(page)["Escalations"][0] == "5"
+
+
+def test_quality_tiles_on_packets_paths_and_resolution(
+    sqlite_engine: Engine, app_for: Callable[[Engine], AppTest]
+) -> None:
+    (acme,) = write(sqlite_engine, account())
+    full = {
+        "evidence": "Logs",
+        "decision_needed": "Fund it",
+        "next_owner": "Ana",
+        "consequence_if_unchanged": "Churn",
+        "exit_evidence": "Clean month",
+    }
+    first, second, _ = write(
+        sqlite_engine,
+        escalation(
+            acme,
+            at("2026-03-03"),
+            1,
+            resolved_at=at("2026-03-05"),
+            status="resolved",
+            **full,
+        ),
+        escalation(
+            acme,
+            at("2026-03-10"),
+            1,
+            resolved_at=at("2026-03-11"),
+            status="resolved",
+            **{**full, "exit_evidence": "  "},
+        ),
+        escalation(acme, at("2026-03-20"), 1),
+    )
+    write(
+        sqlite_engine,
+        level_change(first, at("2026-03-04"), 1, 2, owner_before="A", owner_after="B"),
+        level_change(first, at("2026-03-04", 5), 2, 3),  # changes nothing
+        level_change(
+            second,
+            at("2026-03-10", 3),
+            1,
+            2,
+            cadence_before="weekly",
+            cadence_after="daily",
+        ),
+    )
+
+    page = open_overview(app_for(sqlite_engine))
+    quality = {m.label: m.value for m in page.metric[5:]}
+
+    # 1 of 3 packets complete (the second lacks exit evidence: blank); 2 of 3
+    # level changes structural; resolved after 48 h and 24 h → median 36 h.
+    assert quality == {
+        "Complete packets": "33.3%",
+        "Structural level changes": "66.7%",
+        "Median time to resolution": "36.0 h",
+        "Still open": "1",
+    }
+    resolution_help = next(
+        m.help for m in page.metric if m.label.startswith("Median time")
+    )
+    assert "p90 45.6 h" in resolution_help  # 24 + 0.9 × (48 − 24)
