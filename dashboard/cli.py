@@ -72,13 +72,17 @@ def parse_day(value: str | None, flag: str) -> datetime | None:
 def open_database(url: str | None) -> Engine:
     """Connect, bring the schema to the latest revision, return the engine."""
     engine = create_db_engine(url)
-    check_connection(engine)
     try:
+        check_connection(engine)
         upgrade(engine)
     except SQLAlchemyError as error:
+        engine.dispose()
         first_line = str(error).strip().splitlines()[0]
         message = f"Cannot bring the database schema up to date: {first_line}"
         raise DatabaseError(message) from error
+    except DatabaseError:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -94,6 +98,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
         counts = seed_database(engine, seed=args.seed, scale=args.scale)
     except ValueError as error:
         raise DatabaseError(str(error)) from error
+    finally:
+        engine.dispose()
     summary = ", ".join(f"{count:,} {table}" for table, count in counts.items())
     _echo(f"Seeded {engine.url.render_as_string(hide_password=True)}: {summary}")
     return 0
@@ -167,7 +173,10 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         raise UsageError(message)
 
     engine = open_database(args.db)
-    report = metrics_payload(engine, start, end)
+    try:
+        report = metrics_payload(engine, start, end)
+    finally:
+        engine.dispose()
 
     if args.json:
         _echo(json.dumps(report, allow_nan=False))
