@@ -1,0 +1,1 @@
+"""Deterministic demo data for the dashboard, the tests and load checks."""

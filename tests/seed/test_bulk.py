@@ -1,0 +1,187 @@
+"""bulk_insert and seed_database on a migrated database, SQLite and PostgreSQL."""
+
+from datetime import timedelta
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel
+
+from db.bulk import bulk_insert, table_order
+from db.models import Account, Escalation, LevelChange, ProcessFix, Signal, Team
+from db.version import read_data_version
+from seed_data.generate import DemoHistory, generate_history
+from seed_data.load import seed_database
+from tests.seed.conftest import END
+
+
+@pytest.fixture(scope="module")
+def tiny() -> DemoHistory:
+    """15 accounts, 125 escalations, about 1,250 signals."""
+    return generate_history(seed=4, scale=0.05, end=END)
+
+
+def stored_counts(engine: sa.Engine) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {
+            name: connection.execute(
+                sa.select(sa.func.count()).select_from(sa.table(name))
+            ).scalar_one()
+            for name in table_order()
+        }
+
+
+def data_version(engine: sa.Engine) -> int:
+    with engine.connect() as connection:
+        return read_data_version(connection=connection)
+
+
+def test_rows_read_back_equal_to_the_frames(
+    db_engine: sa.Engine, tiny: DemoHistory
+) -> None:
+    bulk_insert(db_engine, tiny)
+
+    assert stored_counts(db_engine) == tiny.counts()
+    samples: list[tuple[type[SQLModel], pl.DataFrame]] = [
+        (Account, tiny.account),
+        (Escalation, tiny.escalation),
+        (LevelChange, tiny.level_change),
+        (Signal, tiny.signal),
+        (ProcessFix, tiny.process_fix),
+    ]
+    with Session(db_engine) as session:
+        for model, frame in samples:
+            for position in (0, frame.height // 2, frame.height - 1):
+                expected = frame.row(position, named=True)
+                stored = session.get(model, expected["id"])
+                assert stored is not None
+                assert stored.model_dump() == expected, model.__name__
+        escalation = session.get(Escalation, 1)
+        assert escalation is not None
+        assert escalation.first_signal_at.utcoffset() == timedelta(0)
+        assert session.get(Team, "International") is not None
+
+
+def test_later_orm_inserts_get_fresh_ids(
+    db_engine: sa.Engine, tiny: DemoHistory
+) -> None:
+    bulk_insert(db_engine, tiny)
+    fix = ProcessFix(
+        title="Name an owner for every SLA breach",
+        trigger_type="sla_breach",
+        root_cause="ownership_handoff",
+        owner="Dana Whitfield",
+        logged_at=END,
+    )
+
+    with Session(db_engine) as session:
+        session.add(fix)
+        session.commit()
+        session.refresh(fix)
+
+    assert fix.id == tiny.process_fix.height + 1
+
+
+def test_progress_reports_every_table_up_to_done(
+    db_engine: sa.Engine, tiny: DemoHistory
+) -> None:
+    reports: list[tuple[str, float]] = []
+
+    bulk_insert(
+        db_engine, tiny, progress=lambda table, done: reports.append((table, done))
+    )
+
+    fractions = [done for _, done in reports]
+    assert fractions == sorted(fractions)
+    assert fractions[-1] == pytest.approx(1.0)
+    assert list(dict.fromkeys(table for table, _ in reports)) == table_order()
+    assert data_version(db_engine) == 1
+
+
+def test_failure_midway_leaves_the_database_empty(
+    db_engine: sa.Engine, tiny: DemoHistory
+) -> None:
+    def stop_at_signals(table: str, _done: float) -> None:
+        if table == "signal":
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError, match="interrupted"):
+        bulk_insert(db_engine, tiny, progress=stop_at_signals)
+
+    assert set(stored_counts(db_engine).values()) == {0}
+    assert data_version(db_engine) == 0
+
+
+def test_database_error_midway_rolls_everything_back(
+    db_engine: sa.Engine, tiny: DemoHistory
+) -> None:
+    tables = tiny.tables()
+    repeated_id = pl.concat([tiny.signal, tiny.signal.head(1)])
+
+    with pytest.raises(sa.exc.IntegrityError):
+        bulk_insert(db_engine, {**tables, "signal": repeated_id})
+
+    assert set(stored_counts(db_engine).values()) == {0}
+
+
+def test_seed_database_refuses_a_database_with_rows(db_engine: sa.Engine) -> None:
+    counts = seed_database(db_engine, seed=1, scale=0.02, end=END)
+
+    with pytest.raises(ValueError, match="already has rows"):
+        seed_database(db_engine, seed=2, scale=0.02, end=END)
+
+    assert stored_counts(db_engine) == counts
+    assert counts["escalation"] == 50
+
+
+def test_frames_that_do_not_fit_their_table_are_refused(tiny: DemoHistory) -> None:
+    engine = sa.create_engine("sqlite://")
+    tables = tiny.tables()
+
+    with pytest.raises(ValueError, match="no table for frames"):
+        bulk_insert(engine, {**tables, "fix_truth": tiny.fix_truth})
+    with pytest.raises(ValueError, match=r"missing \['note'\]"):
+        bulk_insert(engine, {"level_change": tiny.level_change.drop("note")})
+    naive = tiny.escalation.with_columns(
+        pl.col("escalated_at").dt.replace_time_zone(None)
+    )
+    with pytest.raises(ValueError, match="naive"):
+        bulk_insert(engine, {"escalation": naive})
+    engine.dispose()
+
+
+def schema_snapshot(engine: sa.Engine) -> dict[str, tuple[object, ...]]:
+    inspector = sa.inspect(engine)
+    return {
+        name: (
+            sorted(
+                (i["name"], tuple(i["column_names"]))
+                for i in inspector.get_indexes(name)
+            ),
+            sorted(
+                (tuple(k["constrained_columns"]), k["referred_table"])
+                for k in inspector.get_foreign_keys(name)
+            ),
+        )
+        for name in table_order()
+    }
+
+
+def test_rebuilt_indexes_and_keys_come_back_and_still_check(
+    db_engine: sa.Engine, tiny: DemoHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("db.bulk.REBUILD_FROM_ROWS", 1)
+    before = schema_snapshot(db_engine)
+    orphan = tiny.signal.with_columns(
+        pl.when(pl.col("id") == 7)
+        .then(10_000)
+        .otherwise(pl.col("account_id"))
+        .alias("account_id")
+    )
+
+    with pytest.raises(sa.exc.IntegrityError):
+        bulk_insert(db_engine, {**tiny.tables(), "signal": orphan})
+    bulk_insert(db_engine, tiny)
+
+    assert schema_snapshot(db_engine) == before
+    assert stored_counts(db_engine) == tiny.counts()
