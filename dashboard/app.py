@@ -33,6 +33,18 @@ navigation = st.navigation(
             url_path="late-escalations",
         ),
         st.Page(
+            PAGES_DIR / "recurrence.py",
+            title="Recurrence",
+            icon=":material/replay:",
+            url_path="recurrence",
+        ),
+        st.Page(
+            PAGES_DIR / "fix_impact.py",
+            title="Fix impact",
+            icon=":material/build:",
+            url_path="fix-impact",
+        ),
+        st.Page(
             PAGES_DIR / "escalation.py",
             title="Escalation",
             icon=":material/description:",

@@ -1,6 +1,7 @@
 """Plotly figure builders. They return figures and never call ``st.*``."""
 
 import math
+from datetime import timedelta
 
 import plotly.graph_objects as go
 import polars as pl
@@ -321,5 +322,111 @@ def escalation_timeline_figure(
         height=300,
         yaxis={"categoryorder": "array", "categoryarray": lanes[::-1]},
         legend={"orientation": "h", "y": -0.2},
+    )
+    return figure
+
+
+def recurrence_heatmap_figure(monthly: pl.DataFrame) -> go.Figure:
+    """Trigger type × month heatmap of escalation volume."""
+    wide = monthly.pivot(
+        on="month", index="trigger_type", values="escalations", sort_columns=True
+    ).sort("trigger_type")
+    months = wide.columns[1:]
+    figure = go.Figure(
+        go.Heatmap(
+            z=wide.select(months).to_numpy().tolist(),
+            x=months,
+            y=wide["trigger_type"].to_list(),
+            colorscale="Blues",
+            colorbar={"title": "Escalations"},
+            hovertemplate="%{y}<br>%{x|%b %Y}: %{z} escalations<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        height=max(260, 30 * wide.height + 80),
+        xaxis={"title": "Month (UTC)", "tickformat": "%b %Y"},
+    )
+    return figure
+
+
+def recurrence_bar_figure(by_type: pl.DataFrame) -> go.Figure:
+    """Recurrence rate per trigger type, with recurring of all as the label."""
+    figure = go.Figure(
+        go.Bar(
+            x=by_type["recurrence_rate"].to_list(),
+            y=by_type["trigger_type"].to_list(),
+            orientation="h",
+            marker_color=VOLUME_COLOUR,
+            text=[
+                f"{r} of {n}"
+                for r, n in zip(
+                    by_type["recurring"].to_list(),
+                    by_type["escalations"].to_list(),
+                    strict=True,
+                )
+            ],
+            textposition="outside",
+            hovertemplate="%{y}<br>%{x:.0%} recurring<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        margin={"l": 10, "r": 40, "t": 10, "b": 10},
+        height=max(240, 28 * by_type.height + 60),
+        yaxis={"autorange": "reversed"},
+        xaxis={"tickformat": ".0%", "range": [0, 1.15], "title": "Recurrence rate"},
+    )
+    return figure
+
+
+VERDICT_COLOURS = {
+    "fewer escalations": "#2CA02C",
+    "more escalations": "#D62728",
+    "no clear change": "#7F7F7F",
+    "too early to tell": "#9467BD",
+    "too little data": "#BCBD22",
+    "not shipped yet": "#BBBBBB",
+}
+
+
+def fix_volume_figure(
+    weekly: pl.DataFrame, ships: pl.DataFrame, window_weeks: int
+) -> go.Figure:
+    """Weekly volume of one trigger type with each fix's ship date marked."""
+    figure = go.Figure(
+        go.Bar(
+            x=weekly["week_start"].to_list(),
+            y=weekly["escalations"].to_list(),
+            marker_color=VOLUME_COLOUR,
+            name="Escalations",
+            hovertemplate="Week of %{x|%d %b %Y}: %{y}<extra></extra>",
+        )
+    )
+    for step, fix in enumerate(ships.iter_rows(named=True)):
+        shipped = fix["shipped_at"]
+        figure.add_vline(x=shipped, line={"color": "#333", "dash": "dot"})
+        figure.add_vrect(
+            x0=shipped,
+            x1=shipped + timedelta(weeks=window_weeks),
+            fillcolor="#2CA02C",
+            opacity=0.06,
+            line_width=0,
+        )
+        figure.add_annotation(
+            x=shipped,
+            y=1.0 - 0.08 * (step % 4),
+            yref="paper",
+            text=f"#{fix['fix_id']} shipped",
+            showarrow=False,
+            xanchor="left",
+            font={"size": 11},
+            bgcolor="rgba(255,255,255,0.8)",
+        )
+    figure.update_layout(
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        height=320,
+        xaxis={"title": "ISO week (Monday start, UTC)"},
+        yaxis={"title": "Escalations", "rangemode": "tozero"},
+        showlegend=False,
     )
     return figure

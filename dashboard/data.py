@@ -21,6 +21,7 @@ from db.queries import (
     PACKET_FIELDS,
     load_escalations,
     load_filter_options,
+    load_fixes,
     load_level_changes,
     load_team_time_zones,
 )
@@ -28,6 +29,7 @@ from db.version import read_data_version
 from metrics.business_hours import with_business_latency
 from metrics.level_shift import with_structural_changes
 from metrics.prepare import prepare_escalations
+from metrics.recurrence_views import with_recurrence_window
 from metrics.settings import DEFAULT_SETTINGS
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,24 @@ def level_changes(url: str, version: int) -> pl.DataFrame:
         return with_structural_changes(load_level_changes(connection=connection))
 
 
+@st.cache_resource(show_spinner="Working out recurrence…", max_entries=4)
+def escalations_with_window(
+    url: str, version: int, business_hours: bool, window_days: int
+) -> pl.DataFrame:
+    """The prepared history with recurrence worked out for another window."""
+    return with_recurrence_window(
+        prepared_escalations(url, version, business_hours), window_days
+    )
+
+
+@st.cache_data(show_spinner="Loading process fixes…", max_entries=4)
+def fixes(url: str, version: int) -> pl.DataFrame:
+    """Every process fix logged in the repair review."""
+    del version
+    with get_engine(url).connect() as connection:
+        return load_fixes(connection=connection)
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def filter_options(url: str, version: int) -> dict[str, list[str]]:
     """Distinct segments, teams, trigger types and severities."""
@@ -126,4 +146,6 @@ def clear_caches() -> None:
     raw_escalations.clear()
     prepared_escalations.clear()
     level_changes.clear()
+    escalations_with_window.clear()
+    fixes.clear()
     filter_options.clear()

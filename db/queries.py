@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, Select, and_, case, func, select
 
-from db.models import Account, Escalation, LevelChange, Signal, Team
+from db.models import Account, Escalation, LevelChange, ProcessFix, Signal, Team
 
 log = logging.getLogger(__name__)
 
@@ -242,3 +242,26 @@ def load_team_time_zones(*, connection: Connection) -> dict[str, str]:
     table = Team.__table__  # type: ignore[attr-defined]
     rows = connection.execute(select(table.c.name, table.c.time_zone)).all()
     return {str(name): str(zone) for name, zone in rows}
+
+
+FIX_SCHEMA: dict[str, pl.DataType] = {
+    "id": pl.Int64(),
+    "title": pl.String(),
+    "trigger_type": pl.String(),
+    "root_cause": pl.String(),
+    "owner": pl.String(),
+    "status": pl.String(),
+    "logged_at": UTC_DATETIME,
+    "due_at": UTC_DATETIME,
+    "shipped_at": UTC_DATETIME,
+    "expected_effect": pl.String(),
+}
+
+
+def load_fixes(*, connection: Connection) -> pl.DataFrame:
+    """Every process fix, oldest logged first."""
+    table = ProcessFix.__table__  # type: ignore[attr-defined]
+    query = select(*(table.c[name] for name in FIX_SCHEMA)).order_by(
+        table.c.logged_at, table.c.id
+    )
+    return _frame(connection, query, FIX_SCHEMA)

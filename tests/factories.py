@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from db.models import Account, Escalation, LevelChange, Signal, Team
+from db.models import Account, Escalation, LevelChange, ProcessFix, Signal, Team
 from db.version import bump_data_version
 
 _serial = count(1)
@@ -84,6 +84,22 @@ def level_change(
         to_level=to_level,
         **fields,
     )
+
+
+def fix(trigger_type: str, shipped_at: datetime | None, **fields: Any) -> ProcessFix:
+    """A process fix; shipped when ``shipped_at`` is given."""
+    values: dict[str, Any] = {
+        "title": f"Fix {trigger_type}",
+        "trigger_type": trigger_type,
+        "root_cause": "unclear_trigger",
+        "owner": "Dana Okafor",
+        "status": "shipped" if shipped_at else "proposed",
+        "logged_at": (shipped_at or datetime(2026, 1, 1, tzinfo=UTC))
+        - timedelta(days=30),
+        "shipped_at": shipped_at,
+    }
+    values.update(fields)
+    return ProcessFix(**values)
 
 
 def team(name: str, time_zone: str) -> Team:
