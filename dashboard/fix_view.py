@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import format as fmt
+from dashboard.measure import CALENDAR, LatencyMeasure
 
 VERDICT_ICONS = {
     "fewer escalations": ":material/trending_down:",
@@ -104,7 +105,9 @@ def render_fix_table(impact: pl.DataFrame) -> None:
     )
 
 
-def render_fix_cards(impact: pl.DataFrame, window_weeks: int) -> None:
+def render_fix_cards(
+    impact: pl.DataFrame, window_weeks: int, measure: LatencyMeasure = CALENDAR
+) -> None:
     """One card per fix of a trigger type: counts, ratio, baseline, side effects."""
     if impact.is_empty():
         st.caption("No fixes target this trigger type.")
@@ -165,12 +168,12 @@ def render_fix_cards(impact: pl.DataFrame, window_weeks: int) -> None:
                         ],
                         "Before": [
                             fmt.percent(fix["late_rate_before"]),
-                            fmt.hours(fix["median_hours_before"]),
+                            fmt.hours(fix["median_hours_before"], measure.unit),
                             fmt.percent(fix["recurrence_rate_before"]),
                         ],
                         "After": [
                             fmt.percent(fix["late_rate_after"]),
-                            fmt.hours(fix["median_hours_after"]),
+                            fmt.hours(fix["median_hours_after"], measure.unit),
                             fmt.percent(fix["recurrence_rate_after"]),
                         ],
                     }

@@ -70,4 +70,6 @@ st.caption(
     "Bars: escalations of this type per ISO week. Dotted lines: ship dates; the "
     f"shaded band after each is its {window_weeks}-week after-window."
 )
-render_fix_cards(impact.filter(impact["trigger_type"] == trigger_type), window_weeks)
+render_fix_cards(
+    impact.filter(impact["trigger_type"] == trigger_type), window_weeks, context.measure
+)
