@@ -20,7 +20,9 @@ from dashboard.data import (
 from dashboard.filters import Filters, render_sidebar_filters
 from dashboard.measure import LatencyMeasure, measure_for
 from db.engine import DatabaseError
+from metrics.filters import filter_escalations
 from metrics.settings import DEFAULT_SETTINGS, MetricSettings
+from metrics.window import in_window
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,24 @@ class PageContext:
     filters: Filters
     measure: LatencyMeasure
     settings: MetricSettings = DEFAULT_SETTINGS
+
+    def chosen(self, history: pl.DataFrame | None = None) -> pl.DataFrame:
+        """Escalations matching every sidebar filter, in the chosen period.
+
+        ``history`` defaults to the prepared escalations; pass another prepared
+        frame (say, recurrence over another window) to narrow it the same way.
+        """
+        return in_window(self.matching(history), self.filters.start, self.filters.end)
+
+    def matching(self, history: pl.DataFrame | None = None) -> pl.DataFrame:
+        """Escalations matching the dimension filters, over all time."""
+        return filter_escalations(
+            self.escalations if history is None else history,
+            segments=self.filters.segments,
+            teams=self.filters.teams,
+            trigger_types=self.filters.trigger_types,
+            severities=self.filters.severities,
+        )
 
 
 def prepare_context() -> None:

@@ -5,8 +5,6 @@ import streamlit as st
 from dashboard.charts import latency_histogram_figure
 from dashboard.late_view import render_breakdown, render_late_table
 from dashboard.page_context import page_context
-from metrics.filters import filter_escalations
-from metrics.window import in_window
 
 context = page_context()
 filters = context.filters
@@ -18,17 +16,7 @@ st.caption(
     f"Period: {filters.describe()} (UTC). Latency in {measure.description.lower()}."
 )
 
-chosen = in_window(
-    filter_escalations(
-        context.escalations,
-        segments=filters.segments,
-        teams=filters.teams,
-        trigger_types=filters.trigger_types,
-        severities=filters.severities,
-    ),
-    filters.start,
-    filters.end,
-)
+chosen = context.chosen()
 if chosen.is_empty():
     st.info(
         "No escalations in this period and filter, so none can be late. Widen the "

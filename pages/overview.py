@@ -12,7 +12,6 @@ from dashboard.kpis import render_kpi_tiles
 from dashboard.page_context import page_context
 from dashboard.quality import render_quality_tiles
 from dashboard.tables import trigger_type_table
-from metrics.filters import filter_escalations
 from metrics.summary import by_trigger_type, health_summary
 from metrics.volume import weekly_volume
 from metrics.window import in_window, previous_period
@@ -27,14 +26,8 @@ st.caption(
     f"{context.measure.description.lower()}."
 )
 
-chosen = filter_escalations(
-    context.escalations,
-    segments=filters.segments,
-    teams=filters.teams,
-    trigger_types=filters.trigger_types,
-    severities=filters.severities,
-)
-current = in_window(chosen, filters.start, filters.end)
+chosen = context.matching()
+current = context.chosen()
 previous_start, previous_end = previous_period(filters.start, filters.end)
 previous = in_window(chosen, previous_start, previous_end)
 

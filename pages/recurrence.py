@@ -9,13 +9,11 @@ from dashboard.recurrence_view import (
     render_recurrence_table,
     render_repeat_accounts,
 )
-from metrics.filters import filter_escalations
 from metrics.recurrence_views import (
     monthly_volume_by_trigger_type,
     recurrence_by_trigger_type,
     repeat_accounts,
 )
-from metrics.window import in_window
 
 context = page_context()
 filters = context.filters
@@ -43,17 +41,7 @@ st.caption(
 history = escalations_with_window(
     context.url, context.version, filters.business_hours, window_days
 )
-chosen = in_window(
-    filter_escalations(
-        history,
-        segments=filters.segments,
-        teams=filters.teams,
-        trigger_types=filters.trigger_types,
-        severities=filters.severities,
-    ),
-    filters.start,
-    filters.end,
-)
+chosen = context.chosen(history)
 if chosen.is_empty():
     st.info(
         "No escalations in this period and filter. Widen the period or clear a "
