@@ -15,6 +15,10 @@ NAME_MAX = 200
 SHORT_MAX = 64
 PACKET_MAX = 4000
 SIGNAL_TEXT_MAX = 8000
+REASON_MAX = 1000
+ATTENDEES_MAX = 2000
+# A form's idempotency token; a uuid4 in hex or with dashes fits easily.
+TOKEN_MAX = 64
 
 
 class Severity(StrEnum):
@@ -214,12 +218,18 @@ class Signal(SQLModel, table=True):
 
 
 class ProcessFix(SQLModel, table=True):
-    """A process fix logged in the repair review against a trigger type."""
+    """A process fix logged in the repair review against a trigger type.
+
+    ``due_at`` holds a due date as 00:00 UTC of that day; read it as a date.
+    """
 
     __tablename__ = "process_fix"
     __table_args__ = (
         CheckConstraint(_in("status", FixStatus), name="fix_status_known"),
         CheckConstraint(_in("root_cause", RootCause), name="root_cause_known"),
+        # Fixes written without a form have no token; NULLs never collide. An
+        # index rather than a constraint: SQLite adds it without a table rebuild.
+        Index("ux_process_fix_submission_token", "submission_token", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -234,6 +244,56 @@ class ProcessFix(SQLModel, table=True):
     expected_effect: str | None = Field(
         default=None, max_length=PACKET_MAX, sa_type=Text
     )
+    # Every change bumps it, and a writer only updates the version it read: two
+    # leaders editing one fix cannot silently overwrite each other. The server
+    # default gives rows written before this column existed, or by bulk loads
+    # that omit it, their first version.
+    version: int = Field(default=1, ge=1, sa_column_kwargs={"server_default": "1"})
+    # NULL for fixes logged before the author was recorded.
+    author: str | None = Field(default=None, max_length=NAME_MAX)
+    abandon_reason: str | None = Field(
+        default=None, max_length=REASON_MAX, sa_type=Text
+    )
+    updated_at: datetime | None = None
+    submission_token: str | None = Field(default=None, max_length=TOKEN_MAX)
+
+
+class ProcessFixHistory(SQLModel, table=True):
+    """One changed field of a process fix: who changed it, when, from what to what.
+
+    Values are kept as text (datetimes in ISO 8601) so that one table holds every
+    field. Creating a fix writes a single row whose field is ``created``.
+    """
+
+    __tablename__ = "process_fix_history"
+    __table_args__ = (Index("ix_process_fix_history_fix_at", "fix_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    fix_id: int = Field(foreign_key="process_fix.id")
+    at: datetime
+    author: str = Field(max_length=NAME_MAX)
+    field: str = Field(max_length=SHORT_MAX)
+    old_value: str | None = Field(default=None, sa_type=Text)
+    new_value: str | None = Field(default=None, sa_type=Text)
+
+
+class ReviewMeeting(SQLModel, table=True):
+    """One weekly repair review: who came and what was decided."""
+
+    __tablename__ = "review_meeting"
+    __table_args__ = (
+        Index("ux_review_meeting_submission_token", "submission_token", unique=True),
+        Index("ix_review_meeting_held_on", "held_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    held_on: date
+    attendees: str = Field(max_length=ATTENDEES_MAX, sa_type=Text)
+    decisions: str = Field(max_length=SIGNAL_TEXT_MAX, sa_type=Text)
+    notes: str | None = Field(default=None, max_length=SIGNAL_TEXT_MAX, sa_type=Text)
+    author: str = Field(max_length=NAME_MAX)
+    recorded_at: datetime
+    submission_token: str | None = Field(default=None, max_length=TOKEN_MAX)
 
 
 class ProcessFixEscalation(SQLModel, table=True):

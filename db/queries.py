@@ -255,6 +255,10 @@ FIX_SCHEMA: dict[str, pl.DataType] = {
     "due_at": UTC_DATETIME,
     "shipped_at": UTC_DATETIME,
     "expected_effect": pl.String(),
+    "version": pl.Int64(),
+    "author": pl.String(),
+    "abandon_reason": pl.String(),
+    "updated_at": UTC_DATETIME,
 }
 
 

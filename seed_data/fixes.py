@@ -52,6 +52,20 @@ def fix_frames(
             with_nulls(utc(np.maximum(fixes.due_us, 0), "due_at"), fixes.due_us < 0),
             shipped,
             pl.Series("expected_effect", effects, dtype=pl.String),
+            pl.Series("version", np.ones(size, dtype=np.int64)),
+            people.names.gather(owner).rename("author"),
+            pl.Series(
+                "abandon_reason",
+                [
+                    "Superseded by a wider change to the escalation policy."
+                    if status == "abandoned"
+                    else None
+                    for status in fixes.status
+                ],
+                dtype=pl.String,
+            ),
+            pl.Series("updated_at", [None] * size, dtype=pl.Datetime("us", "UTC")),
+            pl.Series("submission_token", [None] * size, dtype=pl.String),
         ]
     )
 
