@@ -45,6 +45,12 @@ navigation = st.navigation(
             url_path="fix-impact",
         ),
         st.Page(
+            PAGES_DIR / "repair_review.py",
+            title="Repair review",
+            icon=":material/event_note:",
+            url_path="repair-review",
+        ),
+        st.Page(
             PAGES_DIR / "escalation.py",
             title="Escalation",
             icon=":material/description:",

@@ -1,9 +1,10 @@
-"""The ``escalation-health`` command line: serve, seed and metrics."""
+"""The ``escalation-health`` command line: serve, seed, metrics and report."""
 
 import argparse
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -20,8 +21,9 @@ from db.engine import (
     create_db_engine,
     default_database_url,
 )
+from db.fixes import latest_review, load_fix_links
 from db.migrate import upgrade
-from db.queries import count_escalations, load_escalations
+from db.queries import count_escalations, load_escalations, load_fixes
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,21 @@ METRIC_COLUMNS = (
     "first_signal_at",
     "escalated_at",
 )
+REPORT_COLUMNS = (
+    "id",
+    "external_id",
+    "account_id",
+    "account_name",
+    "trigger_type",
+    "severity",
+    "team",
+    "owner",
+    "raised_via",
+    "first_signal_at",
+    "escalated_at",
+)
+REPORT_TITLE = "Escalation Health: repair review pre-read"
+WEEK_PATTERN = re.compile(r"([0-9]{4})-W([0-9]{2})")
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
@@ -185,6 +202,119 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def utc_now() -> datetime:
+    """The current moment in UTC; the one clock the report reads."""
+    return datetime.now(UTC)
+
+
+def parse_week(value: str) -> tuple[datetime, datetime]:
+    """Read ``YYYY-Www`` as that ISO week, [Monday 00:00 UTC, the next Monday)."""
+    from metrics.agenda import iso_week_period  # noqa: PLC0415  (numpy is slow to import)
+
+    found = WEEK_PATTERN.fullmatch(value)
+    if found is None:
+        message = (
+            f"--week {value!r} is not an ISO week; use YYYY-Www, for example 2026-W19"
+        )
+        raise UsageError(message)
+    try:
+        return iso_week_period(int(found[1]), int(found[2]))
+    except ValueError as error:
+        message = f"--week {value!r} does not exist: {error}"
+        raise UsageError(message) from None
+
+
+class _OutputError(Exception):
+    """The report cannot be written where it was asked to go."""
+
+
+def _check_output(path: Path) -> None:
+    """Fail before the slow part when ``path`` clearly cannot be written."""
+    if path.is_dir():
+        message = f"cannot write the report to {path}: it is a folder"
+        raise _OutputError(message)
+    if path.parent.exists() and not path.parent.is_dir():
+        message = f"cannot write the report to {path}: {path.parent} is not a folder"
+        raise _OutputError(message)
+    if not path.parent.is_dir():
+        message = (
+            f"cannot write the report to {path}: the folder {path.parent} does not "
+            "exist"
+        )
+        raise _OutputError(message)
+
+
+def _write_output(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        reason = error.strerror or str(error)
+        message = f"cannot write the report to {path}: {reason}"
+        raise _OutputError(message) from error
+
+
+def report_text(
+    engine: Engine,
+    *,
+    now: datetime,
+    period: tuple[datetime, datetime] | None,
+    output_format: str,
+) -> str:
+    """The pre-read for a database: since the last review, or for ``period``."""
+    # Plotly and numpy take a while to import; only this command needs them.
+    from dashboard.preread import render_html, render_markdown  # noqa: PLC0415
+    from metrics.agenda import build_agenda, trend_window  # noqa: PLC0415
+    from metrics.prepare import prepare_escalations  # noqa: PLC0415
+    from metrics.volume import weekly_volume  # noqa: PLC0415
+
+    with engine.connect() as connection:
+        escalations = load_escalations(connection=connection, columns=REPORT_COLUMNS)
+        fixes = load_fixes(connection=connection)
+        links = load_fix_links(connection=connection)
+        review = latest_review(connection=connection)
+
+    prepared = prepare_escalations(escalations)
+    # A past week is judged as it stood at its end; the current one as of now.
+    as_of = now if period is None else min(now, period[1])
+    last_review_on = None if review is None else review["held_on"]
+    agenda = build_agenda(prepared, fixes, links, last_review_on, as_of, period=period)
+
+    if output_format == "html":
+        weekly = weekly_volume(prepared, *trend_window(agenda.period[1]))
+        return render_html(agenda, title=REPORT_TITLE, generated_at=now, weekly=weekly)
+    return render_markdown(agenda, title=REPORT_TITLE, generated_at=now)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the weekly repair-review pre-read as Markdown or HTML."""
+    now = utc_now()
+    period = None if args.week is None else parse_week(args.week)
+    if period is not None and period[0] > now:
+        message = f"--week {args.week} has not started yet; nothing to review"
+        raise UsageError(message)
+    output = None if args.output is None else Path(args.output)
+
+    try:
+        if output is not None:
+            _check_output(output)
+        engine = open_database(args.db)
+        try:
+            text = report_text(
+                engine, now=now, period=period, output_format=args.format
+            )
+        finally:
+            engine.dispose()
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            _write_output(output, text)
+            _echo(f"Wrote the pre-read to {output}")
+    except _OutputError as error:
+        _echo(f"escalation-health: error: {error}", err=True)
+        return EXIT_FAILURE
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the dashboard, seeding the demo history into a fresh default DB."""
     url = args.db or default_database_url()
@@ -226,7 +356,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its three subcommands."""
+    """The argument parser with its four subcommands."""
     parser = _Parser(
         prog="escalation-health",
         description="Is customer risk reaching the right owner early enough?",
@@ -254,6 +384,25 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--to", dest="date_to", help="day after the last, YYYY-MM-DD")
     metrics.add_argument("--json", action="store_true", help="print JSON")
     metrics.set_defaults(handler=cmd_metrics)
+
+    report = commands.add_parser(
+        "report", help="write the weekly repair-review pre-read"
+    )
+    report.add_argument("--db", help=db_help)
+    report.add_argument(
+        "--week",
+        help="review this ISO week, YYYY-Www (default: since the last review)",
+    )
+    report.add_argument(
+        "--format",
+        choices=("md", "html"),
+        default="md",
+        help="Markdown (default) or one self-contained HTML file",
+    )
+    report.add_argument(
+        "-o", "--output", help="write to this file (default: standard output)"
+    )
+    report.set_defaults(handler=cmd_report)
     return parser
 
 

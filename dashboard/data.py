@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from dashboard.measure import configured_calendar
 from db.engine import DatabaseError, check_connection, create_db_engine
 from db.engine import default_database_url as _default_url
+from db.fixes import load_fix_history, load_fix_links, load_reviews
 from db.migrate import upgrade
 from db.queries import (
     PACKET_FIELDS,
@@ -134,6 +135,30 @@ def fixes(url: str, version: int) -> pl.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
+def fix_links(url: str, version: int) -> pl.DataFrame:
+    """Which escalations each fix answers (fix_id, escalation_id)."""
+    del version
+    with get_engine(url).connect() as connection:
+        return load_fix_links(connection=connection)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def reviews(url: str, version: int) -> pl.DataFrame:
+    """Recorded review meetings, newest first."""
+    del version
+    with get_engine(url).connect() as connection:
+        return load_reviews(connection=connection)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def fix_history(url: str, version: int, fix_id: int) -> pl.DataFrame:
+    """Every recorded change of one fix, oldest first."""
+    del version
+    with get_engine(url).connect() as connection:
+        return load_fix_history(connection=connection, fix_id=fix_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
 def filter_options(url: str, version: int) -> dict[str, list[str]]:
     """Distinct segments, teams, trigger types and severities."""
     del version
@@ -148,4 +173,7 @@ def clear_caches() -> None:
     level_changes.clear()
     escalations_with_window.clear()
     fixes.clear()
+    fix_links.clear()
+    reviews.clear()
+    fix_history.clear()
     filter_options.clear()

@@ -1,0 +1,360 @@
+"""Forms of the Repair review page: log a fix, move a fix, record a meeting.
+
+Submissions are handled in the submit button's callback, which runs before the
+page draws, so that each field can show its own message beside it. Every form
+carries a token written to a UNIQUE column: a second click on the same form
+returns the row the first click wrote instead of writing another.
+"""
+
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from dashboard import format as fmt
+from dashboard.data import get_engine
+from db.fixes import (
+    ALLOWED_TRANSITIONS,
+    FixInput,
+    FixTransitionError,
+    FixValidationError,
+    ReviewInput,
+    StaleFixError,
+    change_fix_status,
+    create_fix,
+    record_review,
+)
+from db.models import RootCause
+
+log = logging.getLogger(__name__)
+
+NEW_TRIGGER = "A new trigger type…"
+ROOT_CAUSE_LABELS = {cause.value: cause.value.replace("_", " ") for cause in RootCause}
+AUTHOR_KEY = "author"
+
+
+def _token(form: str) -> str:
+    key = f"{form}_token"
+    if key not in st.session_state:
+        st.session_state[key] = uuid.uuid4().hex
+    return str(st.session_state[key])
+
+
+def _new_token(form: str) -> None:
+    st.session_state[f"{form}_token"] = uuid.uuid4().hex
+
+
+def _errors(form: str) -> dict[str, str]:
+    return dict(st.session_state.get(f"{form}_errors", {}))
+
+
+def _field_error(form: str, field: str) -> None:
+    """The message for one field, drawn right under it."""
+    message = _errors(form).get(field)
+    if message:
+        st.markdown(f":red[{fmt.plain(message)}]")
+
+
+def _text(key: str) -> str:
+    return str(st.session_state.get(key) or "").strip()
+
+
+def _guard(form: str, action: Callable[[], str]) -> None:
+    """Run a write; a database failure becomes a message, never a traceback."""
+    try:
+        notice = action()
+    except SQLAlchemyError:
+        log.exception("Write failed in form %s", form)
+        st.session_state[f"{form}_errors"] = {
+            "_form": "The database refused the change; nothing was saved. Try "
+            "again, and tell your administrator if it keeps happening."
+        }
+        return
+    if notice:
+        st.session_state[f"{form}_notice"] = notice
+    else:
+        st.session_state.pop(f"{form}_notice", None)
+
+
+# --- Log a process fix -------------------------------------------------------
+
+
+def start_fix_from(escalation_ids: Sequence[int], trigger_type: str | None) -> None:
+    """Prefill the fix form from agenda rows (a button callback)."""
+    st.session_state["fix_links"] = list(escalation_ids)
+    if trigger_type:
+        st.session_state["fix_trigger"] = trigger_type
+    st.session_state.pop("fix_notice", None)
+    _new_token("fix")
+
+
+def _submit_fix(url: str) -> None:
+    choice = st.session_state.get("fix_trigger")
+    trigger = _text("fix_new_trigger") if choice == NEW_TRIGGER else (choice or "")
+    due = st.session_state.get("fix_due")
+    data = FixInput(
+        title=_text("fix_title"),
+        trigger_type=trigger,
+        root_cause=str(st.session_state.get("fix_root_cause") or ""),
+        owner=_text("fix_owner"),
+        due_on=due if isinstance(due, date) else None,
+        expected_effect=_text("fix_effect"),
+        escalation_ids=tuple(int(i) for i in st.session_state.get("fix_links") or ()),
+        author=_text(AUTHOR_KEY),
+        token=_token("fix"),
+    )
+
+    def write() -> str:
+        try:
+            fix_id = create_fix(
+                engine=get_engine(url), data=data, now=datetime.now(UTC)
+            )
+        except FixValidationError as error:
+            st.session_state["fix_errors"] = error.errors
+            return ""
+        st.session_state["fix_errors"] = {}
+        return f"Logged fix #{fix_id}: {data.title}"
+
+    _guard("fix", write)
+
+
+def _reset_fix_form() -> None:
+    for key in (
+        "fix_title",
+        "fix_new_trigger",
+        "fix_owner",
+        "fix_effect",
+        "fix_links",
+        "fix_notice",
+        "fix_errors",
+    ):
+        st.session_state.pop(key, None)
+    _new_token("fix")
+
+
+def render_fix_form(
+    url: str, trigger_types: Sequence[str], escalation_labels: dict[int, str]
+) -> None:
+    """The form that logs a process fix, with messages beside its fields."""
+    notice = st.session_state.get("fix_notice")
+    if notice:
+        st.success(fmt.plain(notice), icon=":material/task_alt:")
+        st.button("Log another fix", on_click=_reset_fix_form, key="fix_again")
+        return
+    form_error = _errors("fix").get("_form")
+    if form_error:
+        st.error(form_error)
+
+    today = datetime.now(UTC).date()
+    options = [*trigger_types, NEW_TRIGGER]
+    if st.session_state.get("fix_trigger") not in options:
+        st.session_state.pop("fix_trigger", None)
+    known_links = [
+        i for i in st.session_state.get("fix_links") or [] if i in escalation_labels
+    ]
+    st.session_state["fix_links"] = known_links
+
+    with st.form("log_fix", border=True, enter_to_submit=False):
+        st.text_input(
+            "Title", key="fix_title", max_chars=200, placeholder="What changes"
+        )
+        _field_error("fix", "title")
+        left, right = st.columns(2)
+        with left:
+            st.selectbox("Trigger type", options, key="fix_trigger", index=None)
+            _field_error("fix", "trigger_type")
+            st.text_input(
+                "New trigger type",
+                key="fix_new_trigger",
+                max_chars=64,
+                help="Only used when the trigger type is “A new trigger type…”. "
+                "Lower case words joined by underscores, e.g. contract_dispute.",
+            )
+            st.selectbox(
+                "Root cause",
+                list(ROOT_CAUSE_LABELS),
+                format_func=ROOT_CAUSE_LABELS.__getitem__,
+                key="fix_root_cause",
+                index=None,
+            )
+            _field_error("fix", "root_cause")
+        with right:
+            st.text_input("Owner", key="fix_owner", max_chars=200)
+            _field_error("fix", "owner")
+            st.date_input(
+                "Due",
+                value=today + timedelta(days=14),
+                min_value=today,
+                key="fix_due",
+            )
+            _field_error("fix", "due_on")
+        st.text_area("Expected effect", key="fix_effect", max_chars=4000)
+        _field_error("fix", "expected_effect")
+        st.multiselect(
+            "Linked escalations",
+            list(escalation_labels),
+            format_func=lambda i: escalation_labels.get(i, str(i)),
+            key="fix_links",
+            help="The escalations this fix answers; prefilled from the agenda.",
+        )
+        _field_error("fix", "escalation_ids")
+        st.form_submit_button(
+            "Log fix", type="primary", on_click=_submit_fix, args=(url,)
+        )
+    _field_error("fix", "author")
+
+
+# --- Move a fix along ------------------------------------------------------------
+
+
+def _submit_status(url: str, fix_id: int, version: int) -> None:
+    new_status = st.session_state.get("status_new")
+    shipped = st.session_state.get("status_shipped")
+    shipped_at = (
+        datetime(shipped.year, shipped.month, shipped.day, tzinfo=UTC)
+        if isinstance(shipped, date) and new_status == "shipped"
+        else None
+    )
+
+    def write() -> str:
+        if not new_status:
+            st.session_state["status_errors"] = {"status": "Choose the new status."}
+            return ""
+        try:
+            change_fix_status(
+                engine=get_engine(url),
+                fix_id=fix_id,
+                new_status=str(new_status),
+                author=_text(AUTHOR_KEY),
+                now=datetime.now(UTC),
+                expected_version=version,
+                shipped_at=shipped_at,
+                # The reason field only means something when abandoning.
+                reason=(_text("status_reason") or None)
+                if new_status == "abandoned"
+                else None,
+            )
+        except FixValidationError as error:
+            st.session_state["status_errors"] = error.errors
+            return ""
+        except (StaleFixError, FixTransitionError, ValueError, LookupError) as error:
+            st.session_state["status_errors"] = {"_form": str(error)}
+            return ""
+        st.session_state["status_errors"] = {}
+        st.session_state.pop("status_reason", None)
+        st.session_state.pop("status_new", None)
+        return f"Fix #{fix_id} is now {str(new_status).replace('_', ' ')}."
+
+    _guard("status", write)
+
+
+def render_status_form(url: str, fix: dict[str, Any]) -> None:
+    """Move one fix to its next status; abandoning needs a reason."""
+    notice = st.session_state.pop("status_notice", None)
+    if notice:
+        st.success(notice, icon=":material/task_alt:")
+    form_error = _errors("status").get("_form")
+    if form_error:
+        st.error(form_error, icon=":material/sync_problem:")
+    allowed = sorted(ALLOWED_TRANSITIONS.get(fix["status"], ()))
+    if not allowed:
+        st.caption(f"This fix is {fix['status']}: it can no longer change status.")
+        return
+    with st.form(f"status_{fix['id']}", border=True, enter_to_submit=False):
+        st.selectbox(
+            "New status",
+            allowed,
+            format_func=lambda s: s.replace("_", " "),
+            key="status_new",
+            index=None,
+        )
+        _field_error("status", "status")
+        st.date_input(
+            "Shipped on (when shipping)",
+            value=datetime.now(UTC).date(),
+            max_value=datetime.now(UTC).date(),
+            key="status_shipped",
+        )
+        _field_error("status", "shipped_at")
+        st.text_input("Reason (when abandoning)", key="status_reason", max_chars=1000)
+        _field_error("status", "reason")
+        st.form_submit_button(
+            "Change status",
+            type="primary",
+            on_click=_submit_status,
+            args=(url, int(fix["id"]), int(fix["version"])),
+        )
+    _field_error("status", "author")
+
+
+# --- Record a review meeting --------------------------------------------------
+
+
+def _submit_review(url: str) -> None:
+    held = st.session_state.get("review_held_on")
+    data = ReviewInput(
+        held_on=held if isinstance(held, date) else None,
+        attendees=_text("review_attendees"),
+        decisions=_text("review_decisions"),
+        notes=_text("review_notes"),
+        author=_text(AUTHOR_KEY),
+        token=_token("review"),
+    )
+
+    def write() -> str:
+        try:
+            review_id = record_review(
+                engine=get_engine(url), data=data, now=datetime.now(UTC)
+            )
+        except FixValidationError as error:
+            st.session_state["review_errors"] = error.errors
+            return ""
+        st.session_state["review_errors"] = {}
+        return f"Recorded review #{review_id} of {data.held_on:%d %b %Y}."
+
+    _guard("review", write)
+
+
+def _reset_review_form() -> None:
+    for key in (
+        "review_attendees",
+        "review_decisions",
+        "review_notes",
+        "review_notice",
+        "review_errors",
+    ):
+        st.session_state.pop(key, None)
+    _new_token("review")
+
+
+def render_review_form(url: str) -> None:
+    """Record this week's meeting: it starts the next "since the last review"."""
+    notice = st.session_state.get("review_notice")
+    if notice:
+        st.success(notice, icon=":material/task_alt:")
+        st.button(
+            "Record another meeting", on_click=_reset_review_form, key="review_again"
+        )
+        return
+    with st.form("record_review", border=True, enter_to_submit=False):
+        st.date_input(
+            "Held on",
+            value=datetime.now(UTC).date(),
+            max_value=datetime.now(UTC).date(),
+            key="review_held_on",
+        )
+        _field_error("review", "held_on")
+        st.text_input("Attendees", key="review_attendees", max_chars=2000)
+        _field_error("review", "attendees")
+        st.text_area("Decisions", key="review_decisions", max_chars=8000)
+        _field_error("review", "decisions")
+        st.text_area("Notes", key="review_notes", max_chars=8000)
+        _field_error("review", "notes")
+        st.form_submit_button(
+            "Record meeting", type="primary", on_click=_submit_review, args=(url,)
+        )
+    _field_error("review", "author")

@@ -1,0 +1,89 @@
+"""Repair review: the weekly meeting's agenda, its fixes and its record."""
+
+from datetime import UTC, datetime
+
+import streamlit as st
+
+from dashboard import format as fmt
+from dashboard.data import fix_links, fixes, reviews
+from dashboard.kpis import render_kpi_tiles
+from dashboard.page_context import page_context
+from dashboard.review_forms import (
+    AUTHOR_KEY,
+    render_fix_form,
+    render_review_form,
+)
+from dashboard.review_view import (
+    escalation_labels,
+    render_due_fixes,
+    render_early,
+    render_fix_detail,
+    render_preread_downloads,
+    render_to_judge,
+    render_unanswered,
+    trend_for_preread,
+)
+from metrics.agenda import build_agenda
+
+context = page_context()
+as_of = datetime.now(UTC)
+
+logged = fixes(context.url, context.version)
+links = fix_links(context.url, context.version)
+meetings = reviews(context.url, context.version)
+last_review_on = meetings["held_on"][0] if meetings.height else None
+agenda = build_agenda(context.escalations, logged, links, last_review_on, as_of)
+
+st.title("Repair review")
+since = (
+    f"since the last review on {last_review_on:%d %b %Y}"
+    if last_review_on
+    else "over the last 7 days (no review recorded yet)"
+)
+st.caption(
+    f"The weekly agenda: what happened {since}, which fixes are due, which can be "
+    "judged, and who surfaced risk early. The sidebar's dimension filters do not "
+    "apply here: the review covers everything."
+)
+st.text_input(
+    "Your name",
+    key=AUTHOR_KEY,
+    max_chars=200,
+    help="Recorded as the author of every fix, status change and meeting you log.",
+)
+render_preread_downloads(agenda, trend_for_preread(context.escalations, as_of))
+
+st.subheader("(a) This period against the previous one")
+render_kpi_tiles(
+    agenda.kpis,
+    agenda.previous_kpis,
+    fmt.period(*agenda.previous_period),
+    context.measure,
+)
+st.caption(f"Period: {fmt.period(*agenda.period)} (UTC).")
+
+st.subheader("(b) Late and recurring escalations that no fix answers yet")
+render_unanswered(agenda.unanswered)
+
+st.subheader("(c) Fixes due or overdue")
+render_due_fixes(agenda.due)
+
+st.subheader("(d) Shipped fixes whose effect can now be judged")
+render_to_judge(agenda.to_judge)
+
+st.subheader("(e) Early escalations worth recognising")
+render_early(agenda.early)
+
+st.divider()
+st.subheader("Log a process fix")
+render_fix_form(
+    context.url,
+    sorted(set(context.escalations["trigger_type"].unique().to_list())),
+    escalation_labels(context.escalations, agenda.unanswered),
+)
+
+st.subheader("Follow a fix")
+render_fix_detail(context, logged, links)
+
+st.subheader("Record this week's meeting")
+render_review_form(context.url)
