@@ -51,6 +51,12 @@ navigation = st.navigation(
             url_path="repair-review",
         ),
         st.Page(
+            PAGES_DIR / "data.py",
+            title="Data",
+            icon=":material/upload_file:",
+            url_path="data",
+        ),
+        st.Page(
             PAGES_DIR / "escalation.py",
             title="Escalation",
             icon=":material/description:",

@@ -1,4 +1,5 @@
-"""The ``escalation-health`` command line: serve, seed, metrics and report."""
+"""The ``escalation-health`` command line: serve, seed, metrics, report, import
+and export."""
 
 import argparse
 import json
@@ -315,6 +316,122 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Progress:
+    """A percentage on stderr, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.shown = -1
+        self.active = sys.stderr.isatty()
+
+    def __call__(self, fraction: float) -> None:
+        percent = int(fraction * 100)
+        if self.active and percent != self.shown:
+            self.shown = percent
+            sys.stderr.write(f"\rImporting: {percent:3d}%")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.active and self.shown >= 0:
+            sys.stderr.write("\n")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a CSV, Parquet or JSON Lines file of one kind of record."""
+    import zoneinfo  # noqa: PLC0415
+
+    from db.importer import (  # noqa: PLC0415  (polars is slow to import)
+        ImportFileError,
+        max_import_bytes,
+        problem_lines,
+        read_file,
+        reject_file_frame,
+        run_import,
+        validate_import,
+    )
+
+    try:
+        zoneinfo.ZoneInfo(args.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        message = f"--timezone {args.timezone!r} is not a time zone; use an IANA name"
+        raise UsageError(message) from None
+    path = Path(args.file)
+    reject_path = (
+        Path(args.reject_file)
+        if args.reject_file
+        else path.with_name(f"{path.stem}.rejects.csv")
+    )
+    try:
+        frame = read_file(path, max_bytes=max_import_bytes())
+    except ImportFileError as error:
+        raise UsageError(str(error)) from None
+
+    engine = open_database(args.db)
+    progress = _Progress()
+    try:
+        with engine.connect() as connection:
+            try:
+                report = validate_import(
+                    args.kind,
+                    frame,
+                    connection=connection,
+                    naive_time_zone=args.timezone,
+                )
+            except ImportFileError as error:
+                raise UsageError(f"{path.name}: {error}") from None
+        if not report.ok and not args.skip_invalid:
+            _echo(
+                f"escalation-health: error: {path.name} rejected, nothing written: "
+                f"{report.rejects.height:,} of {report.total_rows:,} rows are invalid "
+                "(rows count from 1 at the first data row)",
+                err=True,
+            )
+            for line in problem_lines(report):
+                _echo(f"  {line}", err=True)
+            return EXIT_FAILURE
+        result = run_import(
+            report,
+            engine=engine,
+            skip_invalid=args.skip_invalid,
+            dry_run=args.dry_run,
+            progress=progress,
+        )
+    finally:
+        progress.finish()
+        engine.dispose()
+
+    lead = "Dry run, nothing written" if args.dry_run else "Imported"
+    summary = (
+        f"{lead}: {args.kind} from {path.name}: {result.inserted:,} inserted, "
+        f"{result.updated:,} updated, {result.unchanged:,} unchanged"
+    )
+    if result.accounts_created:
+        summary += f", {result.accounts_created:,} accounts created"
+    if result.rejected:
+        summary += f", {result.rejected:,} rejected"
+    _echo(summary)
+    if result.rejected and not args.dry_run:
+        reject_file_frame(report).write_csv(reject_path)
+        _echo(f"Wrote the rejected rows with their reasons to {reject_path}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write every table in the import format into a folder."""
+    from db.exporter import export_database  # noqa: PLC0415
+
+    directory = Path(args.directory)
+    if directory.exists() and not directory.is_dir():
+        message = f"cannot export to {directory}: it is not a folder"
+        raise UsageError(message)
+    engine = open_database(args.db)
+    try:
+        written = export_database(engine, directory, file_format=args.format)
+    finally:
+        engine.dispose()
+    _echo(f"Exported {len(written)} files to {directory}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the dashboard, seeding the demo history into a fresh default DB."""
     url = args.db or default_database_url()
@@ -356,7 +473,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its four subcommands."""
+    """The argument parser with its subcommands."""
     parser = _Parser(
         prog="escalation-health",
         description="Is customer risk reaching the right owner early enough?",
@@ -403,6 +520,39 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", help="write to this file (default: standard output)"
     )
     report.set_defaults(handler=cmd_report)
+
+    kinds = ("accounts", "escalations", "signals", "level-changes", "fixes")
+    importer = commands.add_parser(
+        "import", help="import a CSV, Parquet or JSON Lines file (see docs/import.md)"
+    )
+    importer.add_argument("kind", choices=kinds)
+    importer.add_argument("file", help="the file to import")
+    importer.add_argument("--db", help=db_help)
+    importer.add_argument(
+        "--dry-run", action="store_true", help="check and count, write nothing"
+    )
+    importer.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="write the valid rows; put the rejected ones in a reject file",
+    )
+    importer.add_argument(
+        "--timezone",
+        default="UTC",
+        help="IANA zone for timestamps without an offset (default: UTC)",
+    )
+    importer.add_argument(
+        "--reject-file", help="where rejected rows go (default: FILE.rejects.csv)"
+    )
+    importer.set_defaults(handler=cmd_import)
+
+    exporter = commands.add_parser(
+        "export", help="write every table in the import format into a folder"
+    )
+    exporter.add_argument("directory", help="folder for the files")
+    exporter.add_argument("--db", help=db_help)
+    exporter.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    exporter.set_defaults(handler=cmd_export)
     return parser
 
 

@@ -230,6 +230,8 @@ class ProcessFix(SQLModel, table=True):
         # Fixes written without a form have no token; NULLs never collide. An
         # index rather than a constraint: SQLite adds it without a table rebuild.
         Index("ux_process_fix_submission_token", "submission_token", unique=True),
+        # Imports match fixes on it; fixes logged through the form have none.
+        Index("ux_process_fix_external_id", "external_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -256,6 +258,8 @@ class ProcessFix(SQLModel, table=True):
     )
     updated_at: datetime | None = None
     submission_token: str | None = Field(default=None, max_length=TOKEN_MAX)
+    # The fix's id in the tool it was imported from; NULL for fixes logged here.
+    external_id: str | None = Field(default=None, max_length=SHORT_MAX)
 
 
 class ProcessFixHistory(SQLModel, table=True):

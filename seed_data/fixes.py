@@ -66,6 +66,7 @@ def fix_frames(
             ),
             pl.Series("updated_at", [None] * size, dtype=pl.Datetime("us", "UTC")),
             pl.Series("submission_token", [None] * size, dtype=pl.String),
+            pl.Series("external_id", [f"FIX-{i:04d}" for i in ids], dtype=pl.String),
         ]
     )
 
