@@ -1,5 +1,5 @@
-"""The ``escalation-health`` command line: serve, seed, metrics, report, import
-and export."""
+"""The ``escalation-health`` command line: serve, seed, metrics, report, import,
+export and tone-eval."""
 
 import argparse
 import json
@@ -432,6 +432,75 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def tone_eval_payload() -> dict[str, Any]:
+    """Score the shipped labelled signals and measure the tone model on them."""
+    from metrics.tone import (  # noqa: PLC0415  (polars is slow to import)
+        OVERALL,
+        accuracy_by_hard_case,
+        evaluate,
+        load_labelled_set,
+        score_tone,
+    )
+
+    labelled = load_labelled_set()
+    labelled = labelled.with_columns(
+        predicted=score_tone(labelled.get_column("text")).get_column("tone")
+    )
+    scores = {row["tone"]: row for row in evaluate(labelled).iter_rows(named=True)}
+    overall = scores.pop(OVERALL)
+    return {
+        "signals": labelled.height,
+        "accuracy": overall["accuracy"],
+        "macro_f1": overall["f1"],
+        "by_tone": {
+            tone: {name: row[name] for name in ("precision", "recall", "f1", "support")}
+            for tone, row in scores.items()
+        },
+        "by_hard_case": {
+            row["hard_case"]: {"count": row["count"], "accuracy": row["accuracy"]}
+            for row in accuracy_by_hard_case(labelled).iter_rows(named=True)
+        },
+    }
+
+
+def render_tone_eval(payload: dict[str, Any]) -> str:
+    """A readable plain-text rendering of the tone model's evaluation."""
+    lines = [
+        f"Tone model on the {payload['signals']:,} shipped labelled signals",
+        "",
+        f"  {'Tone':<14}  {'Precision':>9}  {'Recall':>7}  {'F1':>7}  {'Support':>7}",
+    ]
+    for tone, row in payload["by_tone"].items():
+        lines.append(
+            f"  {tone:<14}  {_fmt(row['precision'], percent=True):>9}  "
+            f"{_fmt(row['recall'], percent=True):>7}  "
+            f"{_fmt(row['f1'], percent=True):>7}  {row['support']:>7,}"
+        )
+    lines += [
+        "",
+        f"  Accuracy   {_fmt(payload['accuracy'], percent=True):>7}",
+        f"  Macro F1   {_fmt(payload['macro_f1'], percent=True):>7}",
+        "",
+        f"  {'Hard case':<14}  {'Count':>7}  {'Accuracy':>8}",
+    ]
+    for name, row in payload["by_hard_case"].items():
+        lines.append(
+            f"  {name:<14}  {row['count']:>7,}  "
+            f"{_fmt(row['accuracy'], percent=True):>8}"
+        )
+    return "\n".join(lines)
+
+
+def cmd_tone_eval(args: argparse.Namespace) -> int:
+    """Print how well the tone model labels the shipped signals."""
+    payload = tone_eval_payload()
+    if args.json:
+        _echo(json.dumps(payload, allow_nan=False))
+    else:
+        _echo(render_tone_eval(payload))
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Start the dashboard, seeding the demo history into a fresh default DB."""
     url = args.db or default_database_url()
@@ -553,6 +622,12 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--db", help=db_help)
     exporter.add_argument("--format", choices=("csv", "parquet"), default="csv")
     exporter.set_defaults(handler=cmd_export)
+
+    tone_eval = commands.add_parser(
+        "tone-eval", help="measure the tone model on the shipped labelled signals"
+    )
+    tone_eval.add_argument("--json", action="store_true", help="print JSON")
+    tone_eval.set_defaults(handler=cmd_tone_eval)
     return parser
 
 

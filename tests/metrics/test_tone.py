@@ -1,0 +1,200 @@
+"""The tone model: fixed examples, negation, evaluation arithmetic, the shipped set."""
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from metrics.tone import (
+    EXIT_SEEKING,
+    FRUSTRATED,
+    HARD_CASES,
+    HELP_SEEKING,
+    TONES,
+    ToneResult,
+    accuracy_by_hard_case,
+    classify,
+    evaluate,
+    load_labelled_set,
+    score_tone,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "tone", "phrase"),
+    [
+        # Plain cases.
+        ("How do I add a new admin to the workspace?", HELP_SEEKING, "how do i"),
+        ("The sync failed again and nobody has replied.", FRUSTRATED, "nobody"),
+        (
+            "Please cancel our subscription at the end of the month.",
+            EXIT_SEEKING,
+            "cancel our subscription",
+        ),
+        # Sarcasm: praise around a failure.
+        ("Great, another outage during our launch.", FRUSTRATED, "great, another"),
+        ("Love waiting four days for an answer.", FRUSTRATED, "love waiting"),
+        # Negation: an exit phrase that is denied.
+        (
+            "We're not looking to leave, we just need help with the SSO setup.",
+            HELP_SEEKING,
+            "not looking to leave",
+        ),
+        (
+            "No plans to cancel, but this is the third outage and it's unacceptable.",
+            FRUSTRATED,
+            "unacceptable",
+        ),
+        # Negation that is itself the exit signal.
+        ("We won't be renewing next year.", EXIT_SEEKING, "won't be renewing"),
+        # Polite exit language.
+        (
+            "We will be reviewing our options ahead of the renewal.",
+            EXIT_SEEKING,
+            "reviewing our options",
+        ),
+        (
+            "Please send the data export and termination terms.",
+            EXIT_SEEKING,
+            "termination",
+        ),
+        # Mixed: frustration with a stated exit reads as exit.
+        (
+            "Support keeps failing us, so we are evaluating other vendors.",
+            EXIT_SEEKING,
+            "evaluating other vendors",
+        ),
+        # Very short, misspelled.
+        ("hw to add user", HELP_SEEKING, "hw to"),
+        ("cancel pls", EXIT_SEEKING, "cancel"),
+    ],
+)
+def test_classify_labels_and_explains(text: str, tone: str, phrase: str) -> None:
+    result = classify(text)
+
+    assert result.tone == tone
+    assert phrase in result.phrases
+    assert 0 < result.score <= 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We are not looking to leave.",
+        "No plans to cancel our contract.",
+        "We have no intention of switching to another vendor.",
+        "We don't want to downgrade, how do we move users between plans?",
+    ],
+)
+def test_a_negated_exit_phrase_is_not_exit_seeking(text: str) -> None:
+    assert classify(text).tone != EXIT_SEEKING
+
+
+def test_a_negation_far_from_the_exit_phrase_does_not_cancel_it() -> None:
+    result = classify("If this is not fixed by Friday we will cancel our contract.")
+
+    assert result.tone == EXIT_SEEKING
+
+
+def test_no_phrase_at_all_is_help_seeking_at_one_third() -> None:
+    assert classify("Hello") == ToneResult(tone=HELP_SEEKING, score=0.333, phrases=[])
+
+
+def test_intensifiers_raise_the_confidence_in_frustration() -> None:
+    plain = classify("The export is broken.")
+    intense = classify("The export is really broken!!")
+
+    assert plain.tone == intense.tone == FRUSTRATED
+    assert intense.score > plain.score
+
+
+def test_score_tone_keeps_order_length_and_nulls() -> None:
+    texts = pl.Series(["cancel pls", None, "how do I reset it?"])
+
+    scored = score_tone(texts)
+
+    assert scored.schema == pl.Schema(
+        {"tone": pl.String, "score": pl.Float64, "phrases": pl.List(pl.String)}
+    )
+    assert scored.get_column("tone").to_list() == [
+        EXIT_SEEKING,
+        HELP_SEEKING,
+        HELP_SEEKING,
+    ]
+    assert scored.item(1, "phrases").to_list() == []
+
+
+def test_evaluate_on_a_hand_made_confusion() -> None:
+    # truth     H H F F E E
+    # predicted H F F F E H
+    # help:  1 right of 2 predicted, 2 true -> precision 1/2, recall 1/2, F1 1/2
+    # frust: 2 right of 3 predicted, 2 true -> precision 2/3, recall 1, F1 4/5
+    # exit:  1 right of 1 predicted, 2 true -> precision 1, recall 1/2, F1 2/3
+    # accuracy 4/6; macro precision 13/18, macro recall 2/3, macro F1 59/90
+    labelled = pl.DataFrame(
+        {
+            "tone": [*[HELP_SEEKING] * 2, *[FRUSTRATED] * 2, *[EXIT_SEEKING] * 2],
+            "predicted": [HELP_SEEKING, *[FRUSTRATED] * 3, EXIT_SEEKING, HELP_SEEKING],
+        }
+    )
+
+    scores = evaluate(labelled)
+
+    expected = pl.DataFrame(
+        {
+            "tone": [*TONES, "overall"],
+            "precision": [1 / 2, 2 / 3, 1.0, 13 / 18],
+            "recall": [1 / 2, 1.0, 1 / 2, 2 / 3],
+            "f1": [1 / 2, 4 / 5, 2 / 3, 59 / 90],
+            "support": [2, 2, 2, 6],
+            "accuracy": [None, None, None, 4 / 6],
+        },
+        schema_overrides={"support": pl.UInt32},
+    )
+    assert_frame_equal(scores, expected)
+
+
+def test_evaluate_leaves_precision_empty_for_a_tone_never_predicted() -> None:
+    labelled = pl.DataFrame(
+        {"tone": ["exit_seeking", "help_seeking"], "predicted": ["help_seeking"] * 2}
+    )
+
+    scores = evaluate(labelled)
+
+    exit_row = scores.row(2, named=True)
+    assert exit_row["precision"] is None
+    assert exit_row["recall"] == 0.0
+
+
+def test_evaluate_names_an_unknown_tone() -> None:
+    labelled = pl.DataFrame({"tone": ["angry"], "predicted": ["frustrated"]})
+
+    with pytest.raises(ValueError, match="angry"):
+        evaluate(labelled)
+
+
+def test_evaluate_needs_text_or_predictions() -> None:
+    with pytest.raises(ValueError, match="'text' or a 'predicted'"):
+        evaluate(pl.DataFrame({"tone": ["frustrated"]}))
+
+
+def test_the_shipped_set_is_balanced_and_covers_every_hard_case() -> None:
+    labelled = load_labelled_set()
+
+    counts = labelled.get_column("tone").value_counts().sort("tone")
+    assert set(labelled.get_column("tone").unique()) == set(TONES)
+    assert counts.get_column("count").min() >= 70
+    assert set(labelled.get_column("hard_case").drop_nulls().unique()) == set(
+        HARD_CASES
+    )
+
+
+def test_accuracy_on_the_shipped_set() -> None:
+    # The lexicon was written alongside this set, so these figures are in-sample.
+    labelled = load_labelled_set()
+
+    scores = evaluate(labelled)
+    by_case = accuracy_by_hard_case(labelled)
+
+    assert scores.item(3, "accuracy") >= 0.85
+    assert by_case.get_column("accuracy").min() >= 0.7
+    assert by_case.get_column("hard_case").to_list() == sorted(HARD_CASES)
