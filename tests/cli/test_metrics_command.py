@@ -1,8 +1,6 @@
 """The ``metrics`` command against the rules, read independently of metrics/."""
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -174,20 +172,6 @@ def test_a_file_that_is_not_a_database_gets_one_line(
     assert "escalation-health: error:" in err
     assert err.count("\n") == 1
     assert bogus.read_text().startswith("these are meeting notes")
-
-
-def test_the_console_script_never_prints_a_traceback(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", "metrics", "--from", "not-a-day"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin"},
-    )
-
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().count("\n") == 0
 
 
 def test_an_unknown_command_is_a_usage_error(
