@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import re
-import subprocess
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -535,10 +534,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     ]
     environment = {**os.environ, "DATABASE_URL": url}
     _echo(f"Serving on http://{args.address}:{args.port} (Ctrl+C stops)")
-    try:
-        return subprocess.call(command, env=environment)
-    except KeyboardInterrupt:
-        return 0
+    sys.stdout.flush()
+    # Become the server rather than wait for a child: whoever stops this
+    # process (Ctrl+C, a supervisor, a test) then stops the server too.
+    os.execve(sys.executable, command, environment)
 
 
 def build_parser() -> argparse.ArgumentParser:
