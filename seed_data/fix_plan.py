@@ -47,7 +47,7 @@ def plan_fixes(rng: np.random.Generator, start_us: int) -> FixPlan:
     Per trigger type: an early fix and a later one whose ship dates are far
     enough apart that their before/after windows never overlap, then a recent
     one still proposed, in progress or abandoned. On six of the busier trigger
-    types one of the two shipped fixes is built to work (volume times 0.4-0.6
+    types one of the two shipped fixes is built to work (volume times 0.15-0.25
     from its ship date on); every other shipped fix leaves volume alone.
     """
     n_triggers = len(vocab.TRIGGERS)
@@ -84,7 +84,7 @@ def plan_fixes(rng: np.random.Generator, start_us: int) -> FixPlan:
                 FixStatus.VERIFIED.value if verified else FixStatus.SHIPPED.value
             )
             shipped_day.append(ship)
-            multiplier.append(float(rng.uniform(0.4, 0.6)) if works else 1.0)
+            multiplier.append(float(rng.uniform(0.15, 0.25)) if works else 1.0)
             built.append(works)
         trigger.append(t)
         logged_day.append(rng.uniform(560, HISTORY_DAYS - 5))

@@ -60,14 +60,6 @@ def test_no_fix_built_not_to_work_shows_fewer_escalations(demo: pl.DataFrame) ->
     assert VERDICT_FEWER not in idle.get_column("verdict").to_list(), idle
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "at scale 1 a busy trigger type has only about 17-39 escalations in the "
-        "8 weeks before a fix, too few for a cut to 0.4-0.6 to clear an exact 95 % "
-        "interval; about half of the working fixes read 'no clear change'"
-    ),
-)
 def test_every_fix_built_to_work_shows_fewer_escalations(demo: pl.DataFrame) -> None:
     working = _working(demo)
 
