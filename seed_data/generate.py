@@ -27,7 +27,7 @@ from db.models import (
     Signal,
     Team,
 )
-from seed_data.arrays import HISTORY_DAYS, US_PER_DAY
+from seed_data.arrays import HISTORY_DAYS, US_PER_DAY, small_pages
 from seed_data.book import build_accounts, build_people, team_frame
 from seed_data.escalations import build_escalations
 from seed_data.fix_plan import plan_fixes
@@ -121,6 +121,22 @@ def generate_history(
     rng = np.random.default_rng(seed)
     started = time.perf_counter()
 
+    with small_pages():
+        history = _build(rng, scale, start_us, end_us)
+    log.info(
+        "generated seed=%s scale=%s in %.2f s: %s",
+        seed,
+        scale,
+        time.perf_counter() - started,
+        history.counts(),
+    )
+    return history
+
+
+def _build(
+    rng: np.random.Generator, scale: float, start_us: int, end_us: int
+) -> DemoHistory:
+    """Every table of one history, drawn from ``rng`` in a fixed order."""
     accounts = build_accounts(rng, _scaled(BASE_ACCOUNTS, scale), end_us)
     people = build_people(rng, accounts.team)
     fixes = plan_fixes(rng, start_us)
@@ -163,12 +179,5 @@ def generate_history(
         process_fix=process_fix,
         process_fix_escalation=links,
         fix_truth=fix_truth,
-    )
-    log.info(
-        "generated seed=%s scale=%s in %.2f s: %s",
-        seed,
-        scale,
-        time.perf_counter() - started,
-        history.counts(),
     )
     return history

@@ -1,6 +1,10 @@
 """Signals: tickets, chats, calls, reviews and renewal talk, linked or not."""
 
+import re
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from db.models import SignalSource, Tone
@@ -34,6 +38,26 @@ _SOURCE_GIVEN_TONE = np.array(
         [0.60, 0.40, 0.00, 0.00, 0.00],
     ]
 )
+
+# Message bodies are composed once per (tone, subject), this many of each, plus
+# as many routine questions; every signal then picks one. Ten million signals
+# cost a gather instead of a template fill each. NOTE: texts repeat more than
+# when every signal drew its own numbers: at the demo size about half of the
+# 25,000 signals share their text with another, as terse tickets do.
+BODIES_PER_GROUP = 96
+_TRIGGER_OF_SUBJECT = np.repeat(
+    np.arange(SUBJECTS.sizes.size, dtype=np.int64), SUBJECTS.sizes
+)
+_N_SUBJECTS = int(_TRIGGER_OF_SUBJECT.size)
+# Body group of a signal: tone * subjects + subject, or this one for a routine
+# question, which is about no subject in particular.
+_ROUTINE_GROUP = 3 * _N_SUBJECTS
+_SLOT = re.compile(r"\{([a-z_]+)\}")
+# The slots an opening may have. A ticket number is drawn per pooled text; a
+# name is filled per signal, as is a renewal date in the body, since only the
+# signal knows its own people and account.
+_NAME_SLOTS = ("ticket", "csm", "contact")
+_RENEWAL = "{renewal}"
 
 
 def build_signals(
@@ -92,11 +116,10 @@ def build_signals(
         SUBJECTS.choose(rng, esc.trigger[owner_row]),
     )
     own_contact = rng.random(n_linked) < 0.7
-    linked_account = esc.account[owner_row]
     linked_contact = np.where(
         own_contact,
         esc.contact[owner_row],
-        3 * linked_account + rng.integers(0, 3, n_linked),
+        3 * esc.account[owner_row] + rng.integers(0, 3, n_linked),
     )
 
     # Unlinked signals: mostly routine questions, some real risk nobody raised.
@@ -108,47 +131,49 @@ def build_signals(
         + rng.integers(0, HISTORY_DAYS, n_unlinked) * US_PER_DAY
         + time_of_day(rng, n_unlinked)
     )
-    generic = rng.random(n_unlinked) < 0.55
-    free_tone = np.where(
-        generic,
-        _HELP,
-        pick(rng, np.array([[0.6, 0.3, 0.1]]), np.zeros(n_unlinked, np.int64)),
-    )
+    routine = rng.random(n_unlinked) < 0.55
+    free_tone = pick(rng, np.array([[0.6, 0.3, 0.1]]), np.zeros(n_unlinked, np.int64))
     free_trigger = rng.integers(0, len(vocab.TRIGGERS), n_unlinked)
+    free_subject = SUBJECTS.choose(rng, free_trigger)
+    free_contact = 3 * free_account + rng.integers(0, 3, n_unlinked)
 
-    account = np.concatenate([linked_account, free_account]).astype(np.int64)
-    observed = np.concatenate([linked_at, free_at]).astype(np.int64)
-    escalation_id = np.concatenate([owner_row + 1, np.full(n_unlinked, -1)])
-    tone = np.concatenate([linked_tone, free_tone]).astype(np.int64)
-    is_generic = np.concatenate([np.zeros(n_linked, dtype=bool), generic])
-    trigger = np.concatenate([esc.trigger[owner_row], free_trigger])
-    subject = np.concatenate(
-        [linked_subject, SUBJECTS.choose(rng, free_trigger)]
-    ).astype(np.int64)
-    contact = np.concatenate(
-        [linked_contact, 3 * free_account + rng.integers(0, 3, n_unlinked)]
-    ).astype(np.int64)
-    source = pick(rng, _SOURCE_GIVEN_TONE, np.where(is_generic, 3, tone))
+    # Three columns besides the time are put in id order (by observation time):
+    # the body group carries tone and subject, the contact carries the account.
+    # Everything else is drawn afterwards, already in order. Polars sorts on
+    # every core, about three times faster here than numpy's stable argsort.
+    ordered = pl.DataFrame(
+        {
+            "observed": np.concatenate([linked_at, free_at]),
+            "body_group": np.concatenate(
+                [
+                    linked_tone * _N_SUBJECTS + linked_subject,
+                    np.where(
+                        routine, _ROUTINE_GROUP, free_tone * _N_SUBJECTS + free_subject
+                    ),
+                ]
+            ).astype(np.int32),
+            "contact": np.concatenate([linked_contact, free_contact]),
+            "escalation_id": np.concatenate(
+                [owner_row + 1, np.zeros(n_unlinked, dtype=np.int64)]
+            ),
+        }
+    ).sort("observed", maintain_order=True)
+    observed = ordered.get_column("observed").to_numpy()
+    body_group = ordered.get_column("body_group").to_numpy()
+    contact = ordered.get_column("contact").to_numpy()
+    escalation_id = ordered.get_column("escalation_id").to_numpy()
+    account = contact // 3
+    is_routine = body_group == _ROUTINE_GROUP
+    tone = np.where(is_routine, _HELP, body_group // _N_SUBJECTS).astype(np.int64)
+    source = pick(rng, _SOURCE_GIVEN_TONE, np.where(is_routine, 3, tone))
     size = observed.size
     tone_missing = rng.random(size) < 0.02
     author_missing = rng.random(size) < 0.04
 
-    # Put rows in id order (by observation time) before writing any text, so the
-    # long strings are built once in place rather than shuffled afterwards.
-    order = np.argsort(observed, kind="stable")
-    account, contact, source, tone = (
-        account[order],
-        contact[order],
-        source[order],
-        tone[order],
-    )
     text = _signal_text(
         rng,
         source=source,
-        tone=tone,
-        is_generic=is_generic[order],
-        trigger=trigger[order],
-        subject=subject[order],
+        body_group=body_group,
         account=account,
         contact=contact,
         accounts=accounts,
@@ -158,85 +183,168 @@ def build_signals(
         [
             pl.Series("id", np.arange(1, size + 1, dtype=np.int64)),
             pl.Series("account_id", account + 1),
-            with_nulls(
-                pl.Series("escalation_id", escalation_id[order]),
-                escalation_id[order] < 0,
-            ),
+            with_nulls(pl.Series("escalation_id", escalation_id), escalation_id == 0),
             pl.Series(SOURCES).gather(source).rename("source"),
-            utc(observed[order], "observed_at"),
+            utc(observed, "observed_at"),
             names_or_null(
-                people.contact_names,
-                np.where(author_missing[order], -1, contact),
-                "author",
+                people.contact_names, np.where(author_missing, -1, contact), "author"
             ),
             text.rename("text"),
-            names_or_null(
-                pl.Series(TONES), np.where(tone_missing[order], -1, tone), "tone"
-            ),
+            names_or_null(pl.Series(TONES), np.where(tone_missing, -1, tone), "tone"),
         ]
     )
     return frame, per_escalation
+
+
+def _split_at_slot(template: str, allowed: Sequence[str]) -> tuple[str, str, str]:
+    """A template's text before its one slot, the slot's name, and the text after.
+
+    A template without a slot comes back whole as the first part.
+    """
+    found = list(_SLOT.finditer(template))
+    if not found:
+        return template, "", ""
+    if len(found) > 1 or found[0].group(1) not in allowed:
+        message = (
+            f"opening {template!r} must have at most one slot, one of {allowed}; "
+            f"found {[match.group(1) for match in found]}"
+        )
+        raise ValueError(message)
+    slot = found[0]
+    return template[: slot.start()], slot.group(1), template[slot.end() :]
+
+
+def _body_pool(rng: np.random.Generator) -> tuple[pl.Series, pl.Series, BoolArray]:
+    """Message bodies per body group, split around the renewal date they may name.
+
+    Returns the text before the renewal date, the text after it (empty when
+    the body names none), and whether it names one; entry ``g * BODIES_PER_GROUP
+    + k`` is body ``k`` of group ``g``.
+    """
+    group = np.repeat(np.arange(_ROUTINE_GROUP + 1), BODIES_PER_GROUP)
+    size = group.size
+    specific = group < _ROUTINE_GROUP
+    subject = np.where(specific, group % _N_SUBJECTS, 0)
+    number_text = numbers(60)
+    issues = Family.of([phrases.ISSUES_BY_TRIGGER[code] for code in TRIGGER_CODES])
+    issue = render(
+        issues.templates,
+        issues.choose(rng, _TRIGGER_OF_SUBJECT[subject]),
+        {
+            "subject": Pool(SUBJECT_TEXT, subject),
+            "n": Pool(number_text, rng.integers(2, 13, size)),
+            "pct": Pool(number_text, rng.integers(8, 45, size)),
+            "weekday": Pool(
+                pl.Series(vocab.WEEKDAYS), rng.integers(0, len(vocab.WEEKDAYS), size)
+            ),
+        },
+    )
+
+    sentences = Family.of([*phrases.TONE_SENTENCES, phrases.GENERIC_HELP])
+    choice = sentences.choose(rng, np.where(specific, group // _N_SUBJECTS, 3))
+    halves = [template.split(_RENEWAL) for template in sentences.templates]
+    if any(len(parts) > 2 for parts in halves):
+        message = f"a sentence may name {_RENEWAL} once: {sentences.templates}"
+        raise ValueError(message)
+    slots = {
+        "issue": Pool.per_row(issue),
+        "days": Pool(number_text, rng.integers(2, 31, size)),
+        "task": Pool(
+            pl.Series(vocab.GENERIC_TASKS),
+            rng.integers(0, len(vocab.GENERIC_TASKS), size),
+        ),
+    }
+    before = render([parts[0] for parts in halves], choice, slots)
+    after = render(
+        [parts[-1] if len(parts) == 2 else "" for parts in halves], choice, slots
+    )
+    names_renewal = np.array([len(parts) == 2 for parts in halves])[choice]
+    return before, after, names_renewal
 
 
 def _signal_text(
     rng: np.random.Generator,
     *,
     source: IntArray,
-    tone: IntArray,
-    is_generic: BoolArray,
-    trigger: IntArray,
-    subject: IntArray,
+    body_group: npt.NDArray[np.int32],
     account: IntArray,
     contact: IntArray,
     accounts: Accounts,
     people: People,
 ) -> pl.Series:
-    """Signal text: a source-typical prefix and a tone-typical sentence."""
-    size = source.size
-    number_text = numbers(60)
-    specific = np.flatnonzero(~is_generic)
-    issues = Family.of([phrases.ISSUES_BY_TRIGGER[code] for code in TRIGGER_CODES])
-    issue_text = render(
-        issues.templates,
-        issues.choose(rng, trigger[specific]),
-        {
-            "subject": Pool(SUBJECT_TEXT, subject[specific]),
-            "n": Pool(number_text, rng.integers(2, 13, specific.size)),
-            "pct": Pool(number_text, rng.integers(8, 45, specific.size)),
-            "weekday": Pool(
-                pl.Series(vocab.WEEKDAYS),
-                rng.integers(0, len(vocab.WEEKDAYS), specific.size),
-            ),
-        },
-    )
-    issue_index = np.zeros(size, dtype=np.int64)
-    issue_index[specific] = np.arange(specific.size)
+    """Signal text: a source-typical opening, then a body of the signal's tone.
 
-    # Prefix and sentence are rendered as one template per (source, tone) pair,
-    # which saves a second pass over ten million strings.
-    sentence_groups = [*phrases.TONE_SENTENCES, phrases.GENERIC_HELP]
-    texts = Family.of(
+    Most signals take a ready-made text (opening and body) from a pool. Those
+    whose opening names a person, or whose body names the renewal date, are
+    composed row by row, so that a transcript quotes the signal's author and a
+    renewal date is the account's own. The result holds views into both, so
+    the long strings of ten million signals are never copied.
+    """
+    size = source.size
+    before, after, names_renewal = _body_pool(rng)
+    n_bodies = before.len()
+    openings = Family.of(phrases.SOURCE_PREFIXES)
+    opening = openings.choose(rng, source)
+    body = body_group * BODIES_PER_GROUP + rng.integers(0, BODIES_PER_GROUP, size)
+    split = [_split_at_slot(template, _NAME_SLOTS) for template in openings.templates]
+    heads = pl.Series([head for head, _, _ in split], dtype=pl.String)
+    slot = np.array([name for _, name, _ in split])
+    tails = pl.Series([tail for _, _, tail in split], dtype=pl.String)
+    names_person = (slot == "csm") | (slot == "contact")
+
+    # The pool: each opening that names nobody, followed by each body. Ticket
+    # numbers are drawn per pooled text, as the old per-row ones repeated too.
+    pooled = np.flatnonzero(~names_person)
+    opening_of = np.repeat(pooled, n_bodies)
+    body_of = np.tile(np.arange(n_bodies), pooled.size)
+    tickets = pl.Series(rng.integers(10_000, 99_999, opening_of.size)).cast(pl.String)
+    pool = pl.select(
+        pl.concat_str(
+            pl.lit(heads.gather(opening_of)),
+            pl.when(pl.lit(pl.Series(slot[opening_of] == "ticket")))
+            .then(pl.lit(tickets))
+            .otherwise(pl.lit("")),
+            pl.lit(tails.gather(opening_of)),
+            pl.lit(before.gather(body_of)),
+        )
+    ).to_series()
+
+    # Composed row by row, with names and renewal dates from one table.
+    composed = np.flatnonzero(names_person[opening] | names_renewal[body])
+    own_opening = opening[composed]
+    own_body = body[composed]
+    own_account = account[composed]
+    table = pl.concat(
         [
-            tuple(prefix + sentence for prefix in prefixes for sentence in sentences)
-            for prefixes in phrases.SOURCE_PREFIXES
-            for sentences in sentence_groups
+            pl.Series([""], dtype=pl.String),
+            people.names,
+            people.contact_names,
+            accounts.renewal_text,
         ]
     )
-    sentence_group = np.where(is_generic, len(phrases.TONE_SENTENCES), tone)
-    tickets = pl.Series(rng.integers(10_000, 99_999, 4_000)).cast(pl.String)
-    return render(
-        texts.templates,
-        texts.choose(rng, source * len(sentence_groups) + sentence_group),
-        {
-            "issue": Pool(issue_text, issue_index),
-            "days": Pool(number_text, rng.integers(2, 31, size)),
-            "renewal": Pool(accounts.renewal_text, account),
-            "task": Pool(
-                pl.Series(vocab.GENERIC_TASKS),
-                rng.integers(0, len(vocab.GENERIC_TASKS), size),
-            ),
-            "ticket": Pool(tickets, rng.integers(0, tickets.len(), size)),
-            "csm": Pool(people.names, people.csm_of_account[account]),
-            "contact": Pool(people.contact_names, contact),
-        },
+    contact_base = 1 + people.names.len()
+    renewal_base = contact_base + people.contact_names.len()
+    name_at = np.where(
+        slot[own_opening] == "csm",
+        1 + people.csm_of_account[own_account],
+        np.where(slot[own_opening] == "contact", contact_base + contact[composed], 0),
     )
+    renewal_at = np.where(names_renewal[own_body], renewal_base + own_account, 0)
+    one_by_one = pl.select(
+        pl.concat_str(
+            pl.lit(heads.gather(own_opening)),
+            pl.lit(table.gather(name_at)),
+            pl.lit(tails.gather(own_opening)),
+            pl.lit(before.gather(own_body)),
+            pl.lit(table.gather(renewal_at)),
+            pl.lit(after.gather(own_body)),
+        )
+    ).to_series()
+
+    rank_in_pool = np.zeros(len(split), dtype=np.int64)
+    rank_in_pool[pooled] = np.arange(pooled.size)
+    at = rank_in_pool[opening] * n_bodies + body
+    at[composed] = pool.len() + np.arange(composed.size)
+    # One chunk first, as in seed_data.text.render: gathering across chunks
+    # would copy every string.
+    return pl.concat([pool, one_by_one]).rechunk().gather(at)

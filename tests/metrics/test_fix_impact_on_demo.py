@@ -1,7 +1,7 @@
 """On the demo history, fix impact tells the fixes built to work from the others.
 
 The generator records in ``fix_truth`` which fixes it built to cut their
-trigger type's volume (by a factor of 0.4 to 0.6 from the ship date) and which
+trigger type's volume (by a factor of 0.2 to 0.25 from the ship date) and which
 it built to change nothing. The verdicts are compared with that record.
 """
 
