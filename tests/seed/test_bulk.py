@@ -185,3 +185,80 @@ def test_rebuilt_indexes_and_keys_come_back_and_still_check(
 
     assert schema_snapshot(db_engine) == before
     assert stored_counts(db_engine) == tiny.counts()
+
+
+def test_a_broken_check_constraint_rolls_everything_back(
+    db_engine: sa.Engine, tiny: DemoHistory
+) -> None:
+    unknown_severity = tiny.escalation.with_columns(
+        pl.when(pl.col("id") == 3)
+        .then(pl.lit("urgent"))
+        .otherwise(pl.col("severity"))
+        .alias("severity")
+    )
+
+    with pytest.raises(sa.exc.IntegrityError):
+        bulk_insert(db_engine, {**tiny.tables(), "escalation": unknown_severity})
+
+    assert set(stored_counts(db_engine).values()) == {0}
+    assert data_version(db_engine) == 0
+
+
+def test_nulls_dates_and_floats_read_back_unchanged(
+    db_engine: sa.Engine, tiny: DemoHistory
+) -> None:
+    blanked = tiny.account.with_columns(
+        pl.when(pl.col("id") == 2).then(None).otherwise(pl.col(column)).alias(column)
+        for column in ("annual_value", "renewal_date")
+    )
+    open_again = tiny.escalation.with_columns(
+        pl.when(pl.col("id") == 2).then(None).otherwise(pl.col(column)).alias(column)
+        for column in ("resolved_at", "owner", "risk")
+    )
+
+    bulk_insert(
+        db_engine, {**tiny.tables(), "account": blanked, "escalation": open_again}
+    )
+
+    with Session(db_engine) as session:
+        for model, frame in ((Account, blanked), (Escalation, open_again)):
+            for position in (0, 1, 2):
+                expected = frame.row(position, named=True)
+                stored = session.get(model, expected["id"])
+                assert stored is not None
+                assert stored.model_dump() == expected, model.__name__
+
+
+def test_a_new_sqlite_file_gets_large_pages_and_is_back_in_wal_mode(
+    sqlite_engine: sa.Engine, tiny: DemoHistory
+) -> None:
+    bulk_insert(sqlite_engine, tiny)
+
+    with sqlite_engine.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+        keys = connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one()
+        page_size = connection.exec_driver_sql("PRAGMA page_size").scalar_one()
+    assert mode == "wal"
+    assert keys == 1
+    assert page_size == 16_384
+    assert stored_counts(sqlite_engine) == tiny.counts()
+
+
+def test_many_small_chunks_give_the_same_rows(
+    db_engine: sa.Engine, tiny: DemoHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("db.bulk.ADBC_CHUNK_ROWS", 97)
+    monkeypatch.setattr("db.bulk.COPY_CHUNK_ROWS", 97)
+    monkeypatch.setattr("db.bulk.SQLITE_CHUNK_ROWS", 97)
+    reports: list[float] = []
+
+    bulk_insert(db_engine, tiny, progress=lambda _table, done: reports.append(done))
+
+    assert stored_counts(db_engine) == tiny.counts()
+    assert len(reports) > tiny.signal.height // 97
+    with Session(db_engine) as session:
+        for position in range(0, tiny.signal.height, 211):
+            expected = tiny.signal.row(position, named=True)
+            stored = session.get(Signal, expected["id"])
+            assert stored is not None
+            assert stored.model_dump() == expected
