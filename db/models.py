@@ -322,6 +322,77 @@ class DataVersion(SQLModel, table=True):
     changed_at: datetime | None = None
 
 
+class FlagDecision(StrEnum):
+    """What a person did with an early-warning flag."""
+
+    OPENED = "opened"
+    DISMISSED = "dismissed"
+
+
+class DismissReason(StrEnum):
+    """Why a person dismissed an early-warning flag."""
+
+    ALREADY_HANDLED = "already_handled"
+    NOT_A_RISK = "not_a_risk"
+    KNOWN_ISSUE_IN_HAND = "known_issue_in_hand"
+    CUSTOMER_CONFIRMED_OK = "customer_confirmed_ok"
+    OTHER = "other"
+
+
+class EarlyWarningDecision(SQLModel, table=True):
+    """A person's decision on an early-warning flag: open an escalation or dismiss.
+
+    The model only flags an account; nothing is escalated until someone decides.
+    The flag's figures are kept as they stood when the decision was made, so a
+    later review can see what the person was looking at.
+    """
+
+    __tablename__ = "early_warning_decision"
+    __table_args__ = (
+        CheckConstraint(_in("decision", FlagDecision), name="flag_decision_known"),
+        CheckConstraint(
+            f"reason_category IS NULL OR {_in('reason_category', DismissReason)}",
+            name="dismiss_reason_known",
+        ),
+        # An opened flag points at the escalation it created, a dismissed one at
+        # none; a dismissal always says why, an opening has no dismissal reason.
+        CheckConstraint(
+            "(decision = 'opened' AND escalation_id IS NOT NULL"
+            " AND reason_category IS NULL)"
+            " OR (decision = 'dismissed' AND escalation_id IS NULL"
+            " AND reason_category IS NOT NULL AND reason IS NOT NULL)",
+            name="flag_decision_consistent",
+        ),
+        CheckConstraint(
+            "exit_share >= 0 AND exit_share <= 1", name="exit_share_between_0_and_1"
+        ),
+        CheckConstraint(
+            "signals_in_window >= 0", name="signals_in_window_not_negative"
+        ),
+        Index("ix_early_warning_decision_account_decided", "account_id", "decided_at"),
+        Index(
+            "ux_early_warning_decision_submission_token",
+            "submission_token",
+            unique=True,
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id")
+    decision: str = Field(max_length=16)
+    decided_by: str = Field(max_length=NAME_MAX)
+    decided_at: datetime
+    reason_category: str | None = Field(default=None, max_length=32)
+    reason: str | None = Field(default=None, max_length=REASON_MAX, sa_type=Text)
+    # When the account's flag first went up, and its figures at decision time.
+    flagged_since: datetime
+    exit_share: float
+    signals_in_window: int
+    escalation_id: int | None = Field(default=None, foreign_key="escalation.id")
+    # Decisions written without a form have no token; NULLs never collide.
+    submission_token: str | None = Field(default=None, max_length=TOKEN_MAX)
+
+
 # The history tables in the order their foreign keys allow them to be filled.
 ALL_TABLES = (
     Account,
