@@ -426,6 +426,47 @@ def score_tone(texts: pl.Series) -> pl.DataFrame:
     )
 
 
+def label_signals(signals: pl.DataFrame, *, keep_phrases: bool = False) -> pl.DataFrame:
+    """The signals with the model's ``tone`` and ``score`` in place of their text.
+
+    Each distinct text is scored once: tickets repeat, and a large history
+    holds far fewer distinct texts than signals. The frame's own ``tone``
+    column, if any, is replaced: the model's label is what an early warning
+    reads. ``text`` is dropped (it is the bulk of the memory) unless
+    ``keep_phrases`` asks for the phrases, which then come with it.
+
+    Examples
+    --------
+    >>> texts = ["We will cancel.", "We will cancel."]
+    >>> frame = pl.DataFrame({"id": [1, 2], "text": texts})
+    >>> label_signals(frame).select("id", "tone").rows()
+    [(1, 'exit_seeking'), (2, 'exit_seeking')]
+    """
+    if "text" not in signals.columns:
+        message = (
+            f"label_signals needs a 'text' column, but the frame has {signals.columns}"
+        )
+        raise ValueError(message)
+    texts = signals.get_column("text").fill_null("").unique()
+    scored = pl.concat(
+        [texts.to_frame("__text"), score_tone(texts)], how="horizontal"
+    ).with_columns(pl.col("score").cast(pl.Float32))
+    if not keep_phrases:
+        scored = scored.drop("phrases")
+    labelled = signals.drop("tone", strict=False).join(
+        scored,
+        left_on=pl.col("text").fill_null(""),
+        right_on="__text",
+        how="left",
+        maintain_order="left",
+    )
+    return (
+        labelled.drop("__text", strict=False)
+        if keep_phrases
+        else labelled.drop("text", "__text", strict=False)
+    )
+
+
 def classify(text: str) -> ToneResult:
     """The tone of one text; for many texts ``score_tone`` is much faster."""
     tone, score, phrases = score_tone(pl.Series([text])).row(0)

@@ -14,6 +14,7 @@ from metrics.tone import (
     accuracy_by_hard_case,
     classify,
     evaluate,
+    label_signals,
     load_labelled_set,
     score_tone,
 )
@@ -198,3 +199,49 @@ def test_accuracy_on_the_shipped_set() -> None:
     assert scores.item(3, "accuracy") >= 0.85
     assert by_case.get_column("accuracy").min() >= 0.7
     assert by_case.get_column("hard_case").to_list() == sorted(HARD_CASES)
+
+
+def test_label_signals_matches_one_by_one_classification() -> None:
+    texts = [
+        "We are planning to cancel at renewal.",
+        "How do I export the audit log?",
+        "We are planning to cancel at renewal.",
+        None,
+        "Third outage this month, really!!",
+    ]
+    signals = pl.DataFrame(
+        {"id": [10, 11, 12, 13, 14], "text": texts, "tone": ["x"] * 5}
+    )
+
+    labelled = label_signals(signals)
+
+    expected = [classify(text or "") for text in texts]
+    assert labelled.columns == ["id", "tone", "score"]
+    assert labelled["id"].to_list() == [10, 11, 12, 13, 14]
+    assert labelled["tone"].to_list() == [result.tone for result in expected]
+    assert labelled["score"].to_list() == pytest.approx(
+        [result.score for result in expected], abs=1e-6
+    )
+    # A missing text has no phrase at all: help seeking at one third.
+    assert labelled.row(3) == (13, HELP_SEEKING, pytest.approx(1 / 3, abs=1e-3))
+
+
+def test_label_signals_keeps_text_and_phrases_when_asked() -> None:
+    signals = pl.DataFrame({"id": [1], "text": ["We will cancel the contract."]})
+
+    labelled = label_signals(signals, keep_phrases=True)
+
+    assert labelled.columns == ["id", "text", "tone", "score", "phrases"]
+    assert labelled["phrases"].to_list() == [
+        classify("We will cancel the contract.").phrases
+    ]
+
+
+def test_label_signals_on_no_rows_and_without_text() -> None:
+    empty = pl.DataFrame(schema={"id": pl.Int64, "text": pl.String})
+
+    assert label_signals(empty).schema == pl.Schema(
+        {"id": pl.Int64, "tone": pl.String, "score": pl.Float32}
+    )
+    with pytest.raises(ValueError, match="'text' column"):
+        label_signals(pl.DataFrame({"id": [1]}))
