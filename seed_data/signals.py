@@ -137,6 +137,24 @@ def build_signals(
     free_subject = SUBJECTS.choose(rng, free_trigger)
     free_contact = 3 * free_account + rng.integers(0, 3, n_unlinked)
 
+    # A few accounts are drifting right now: their last weeks turn from asking
+    # for help to talking about leaving, and nobody has escalated yet. They are
+    # what an early warning should find on the demo history today.
+    drift_at, drift_group, drift_contact = _current_drift(
+        rng, esc=esc, accounts=accounts, end_us=end_us, unlinked=n_unlinked
+    )
+    keep = n_unlinked - drift_at.size
+    free_at = np.concatenate([free_at[:keep], drift_at])
+    free_contact = np.concatenate([free_contact[:keep], drift_contact])
+    free_group = np.concatenate(
+        [
+            np.where(routine, _ROUTINE_GROUP, free_tone * _N_SUBJECTS + free_subject)[
+                :keep
+            ],
+            drift_group,
+        ]
+    )
+
     # Three columns besides the time are put in id order (by observation time):
     # the body group carries tone and subject, the contact carries the account.
     # Everything else is drawn afterwards, already in order. Polars sorts on
@@ -147,9 +165,7 @@ def build_signals(
             "body_group": np.concatenate(
                 [
                     linked_tone * _N_SUBJECTS + linked_subject,
-                    np.where(
-                        routine, _ROUTINE_GROUP, free_tone * _N_SUBJECTS + free_subject
-                    ),
+                    free_group,
                 ]
             ).astype(np.int32),
             "contact": np.concatenate([linked_contact, free_contact]),
@@ -194,6 +210,52 @@ def build_signals(
         ]
     )
     return frame, per_escalation
+
+
+def _current_drift(
+    rng: np.random.Generator,
+    *,
+    esc: Escalations,
+    accounts: Accounts,
+    end_us: int,
+    unlinked: int,
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Signals of accounts drifting toward leaving in the weeks before ``end``.
+
+    About one account in forty that has no open escalation and none in the
+    last ninety days gets four to seven signals spread over the last five
+    weeks, the exit-seeking share rising from a fifth to about two thirds.
+    Returns their times, body groups and contacts; never more rows than
+    ``unlinked``, the signals they replace.
+    """
+    quiet_since = end_us - 90 * US_PER_DAY
+    busy = np.zeros(accounts.weight.size, dtype=bool)
+    recent_or_open = (esc.escalated_us >= quiet_since) | (esc.resolved_us < 0)
+    busy[esc.account[recent_or_open]] = True
+    candidates = np.flatnonzero(~busy)
+    wanted = min(candidates.size, max(1, round(accounts.weight.size / 40)))
+    chosen = np.sort(rng.choice(candidates, wanted, replace=False))
+    per_account = rng.integers(4, 8, chosen.size)
+    size = min(int(per_account.sum()), unlinked)
+    account = np.repeat(chosen, per_account)[:size]
+    # Position 0..1 through the drift, oldest first within each account.
+    start = np.cumsum(per_account) - per_account
+    rank = (np.arange(per_account.sum()) - np.repeat(start, per_account))[:size]
+    progress = rank / np.repeat(per_account - 1, per_account)[:size]
+    at = (
+        end_us
+        - ((1.0 - progress) * 34 + rng.random(size)) * US_PER_DAY
+        - time_of_day(rng, size)
+    ).astype(np.int64)
+    draw = rng.random(size)
+    p_exit = 0.2 + 0.5 * progress
+    tone = np.where(
+        draw < p_exit, _EXIT, np.where(draw < p_exit + 0.3, _FRUSTRATED, _HELP)
+    )
+    trigger = rng.integers(0, len(vocab.TRIGGERS), size)
+    group = tone * _N_SUBJECTS + SUBJECTS.choose(rng, trigger)
+    contact = 3 * account + rng.integers(0, 3, size)
+    return at, group, contact
 
 
 def _split_at_slot(template: str, allowed: Sequence[str]) -> tuple[str, str, str]:
