@@ -223,8 +223,8 @@ def _current_drift(
     """Signals of accounts drifting toward leaving in the weeks before ``end``.
 
     About one account in forty that has no open escalation and none in the
-    last ninety days gets four to seven signals spread over the last five
-    weeks, the exit-seeking share rising from a fifth to about two thirds.
+    last ninety days gets five to nine signals spread over the last five
+    weeks, the chance of each being exit seeking rising from 0.3 to 0.85.
     Returns their times, body groups and contacts; never more rows than
     ``unlinked``, the signals they replace.
     """
@@ -235,7 +235,7 @@ def _current_drift(
     candidates = np.flatnonzero(~busy)
     wanted = min(candidates.size, max(1, round(accounts.weight.size / 40)))
     chosen = np.sort(rng.choice(candidates, wanted, replace=False))
-    per_account = rng.integers(4, 8, chosen.size)
+    per_account = rng.integers(5, 10, chosen.size)
     size = min(int(per_account.sum()), unlinked)
     account = np.repeat(chosen, per_account)[:size]
     # Position 0..1 through the drift, oldest first within each account.
@@ -248,9 +248,9 @@ def _current_drift(
         - time_of_day(rng, size)
     ).astype(np.int64)
     draw = rng.random(size)
-    p_exit = 0.2 + 0.5 * progress
+    p_exit = 0.3 + 0.55 * progress
     tone = np.where(
-        draw < p_exit, _EXIT, np.where(draw < p_exit + 0.3, _FRUSTRATED, _HELP)
+        draw < p_exit, _EXIT, np.where(draw < p_exit + 0.25, _FRUSTRATED, _HELP)
     )
     trigger = rng.integers(0, len(vocab.TRIGGERS), size)
     group = tone * _N_SUBJECTS + SUBJECTS.choose(rng, trigger)

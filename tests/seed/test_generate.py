@@ -467,3 +467,30 @@ def test_signal_openings_name_their_author_and_renewal_dates_their_account(
     assert dated.height > 0
     for text, renewal in dated.select("text", "renewal_date").iter_rows():
         assert f"renewing on {renewal.day} {renewal:%B %Y}" in text
+
+
+def test_some_accounts_drift_toward_leaving_before_the_end_unescalated(
+    demo_history: DemoHistory,
+) -> None:
+    recent = END - timedelta(days=35)
+    quiet_since = END - timedelta(days=90)
+    busy = demo_history.escalation.filter(
+        (pl.col("escalated_at") >= quiet_since) | pl.col("resolved_at").is_null()
+    )["account_id"]
+    drifting = (
+        demo_history.signal.filter(
+            pl.col("observed_at") >= recent,
+            pl.col("escalation_id").is_null(),
+            ~pl.col("account_id").is_in(busy.implode()),
+        )
+        .group_by("account_id")
+        .agg(
+            pl.len().alias("signals"),
+            (pl.col("tone") == "exit_seeking").mean().alias("exit_share"),
+        )
+        .filter(pl.col("signals") >= 4, pl.col("exit_share") >= 0.4)
+    )
+
+    # 300 accounts / 40 = 7.5, rounded to 8 drifting accounts; random tones can
+    # leave a few of them under a 40 % exit share, background noise can add one.
+    assert 4 <= drifting.height <= 10
