@@ -1,4 +1,9 @@
-"""Plotly figure builders. They return figures and never call ``st.*``."""
+"""Plotly figure builders. They return figures and never call ``st.*``.
+
+Plotly draws tags such as ``<a href>`` found in any label or hover text, so every
+value that came from the data passes through :func:`dashboard.format.chart_text`
+before it becomes a category, a label or hover text.
+"""
 
 import math
 from datetime import timedelta
@@ -6,6 +11,8 @@ from datetime import timedelta
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
+
+from dashboard.format import chart_text
 
 VOLUME_COLOUR = "#4C78A8"
 LATE_COLOUR = "#E45756"
@@ -162,9 +169,10 @@ def latency_histogram_figure(
 def breakdown_figure(breakdown: pl.DataFrame, dimension: str, label: str) -> go.Figure:
     """Late rate per value of a dimension, one bar each, counts in the hover.
 
-    The dimension value rides in ``customdata`` so that a click maps back to it.
+    The dimension value rides in ``customdata`` so that a click maps back to it;
+    like the label it is escaped there (``html.unescape`` gives it back).
     """
-    values = breakdown[dimension].to_list()
+    values = [chart_text(value) for value in breakdown[dimension].to_list()]
     figure = go.Figure(
         go.Bar(
             x=breakdown["late_rate"].to_list(),
@@ -273,7 +281,7 @@ def escalation_timeline_figure(
                 },
                 name=tone.replace("_", " "),
                 customdata=[
-                    [source, (text or "")[:140]]
+                    [chart_text(source), chart_text((text or "")[:140])]
                     for source, text in zip(
                         chosen["source"].to_list(),
                         chosen["text"].to_list(),
@@ -336,7 +344,7 @@ def recurrence_heatmap_figure(monthly: pl.DataFrame) -> go.Figure:
         go.Heatmap(
             z=wide.select(months).to_numpy().tolist(),
             x=months,
-            y=wide["trigger_type"].to_list(),
+            y=[chart_text(value) for value in wide["trigger_type"].to_list()],
             colorscale="Blues",
             colorbar={"title": "Escalations"},
             hovertemplate="%{y}<br>%{x|%b %Y}: %{z} escalations<extra></extra>",
@@ -355,7 +363,7 @@ def recurrence_bar_figure(by_type: pl.DataFrame) -> go.Figure:
     figure = go.Figure(
         go.Bar(
             x=by_type["recurrence_rate"].to_list(),
-            y=by_type["trigger_type"].to_list(),
+            y=[chart_text(value) for value in by_type["trigger_type"].to_list()],
             orientation="h",
             marker_color=VOLUME_COLOUR,
             text=[

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard import format as fmt
 from dashboard.data import get_engine
 from db.importer import (
     ImportFileError,
@@ -26,14 +27,17 @@ def upload_frame(data: bytes, filename: str) -> pl.DataFrame | None:
     try:
         return read_upload(data, filename, max_bytes=max_import_bytes())
     except ImportFileError as error:
-        st.error(str(error), icon=":material/block:")
+        st.error(fmt.plain(str(error)), icon=":material/block:")
         return None
 
 
 def render_file_summary(frame: pl.DataFrame, filename: str) -> None:
     """How big the file is and its first rows, as read."""
     st.subheader("Preview")
-    st.caption(f"{filename}: {frame.height:,} rows, {frame.width} columns. First rows:")
+    st.caption(
+        f"{fmt.plain(filename)}: {frame.height:,} rows, {frame.width} columns. "
+        "First rows:"
+    )
     st.dataframe(preview(frame), hide_index=True, width="stretch")
 
 
@@ -51,10 +55,10 @@ def render_validation(
                 kind, frame, connection=connection, naive_time_zone=time_zone.strip()
             )
     except ImportFileError as error:
-        st.error(str(error), icon=":material/block:")
+        st.error(fmt.plain(str(error)), icon=":material/block:")
         return None
     except ValueError as error:
-        st.error(f"{error}", icon=":material/settings:")
+        st.error(fmt.plain(str(error)), icon=":material/settings:")
         return None
     if report.ok:
         st.success(

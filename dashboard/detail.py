@@ -63,7 +63,9 @@ def escalation_id_from_url() -> int | None:
     try:
         value = int(raw)
     except ValueError:
-        st.warning(f"`id={fmt.plain(raw)}` in the address is not an escalation id.")
+        # Not in a code span: Markdown ignores escapes there, and a backtick in
+        # the address would end the span and let the rest be read as Markdown.
+        st.warning(f"id={fmt.plain(raw)} in the address is not an escalation id.")
         return None
     return value if value > 0 else None
 

@@ -24,7 +24,10 @@ class Filters:
     business_hours: bool = False
 
     def describe(self) -> str:
-        """One line naming the period and every narrowing choice."""
+        """One Markdown line naming the period and every narrowing choice.
+
+        Segment and team names come from the data, so each is escaped.
+        """
         parts = [fmt.period(self.start, self.end)]
         for label, values in (
             ("segment", self.segments),
@@ -33,7 +36,7 @@ class Filters:
             ("severity", self.severities),
         ):
             if values:
-                parts.append(f"{label}: {', '.join(values)}")
+                parts.append(f"{label}: {', '.join(map(fmt.plain, values))}")
         return " · ".join(parts)
 
     @property

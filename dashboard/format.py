@@ -1,5 +1,6 @@
-"""Number and period formatting shared by every page."""
+"""Number, period and user-text formatting shared by every page."""
 
+import html
 from datetime import datetime, timedelta
 
 MISSING = "—"
@@ -32,21 +33,42 @@ def period(start: datetime, end: datetime) -> str:
     return f"{start.date():%d %b %Y} – {last_day:%d %b %Y}"
 
 
-_MARKDOWN_SPECIALS = set("\\`*_{}[]()<>#+-.!|~$:")
+# Every ASCII character that can start Markdown, Streamlit's directives
+# (":red[...]", ":material/x:", "$maths$") or HTML: links and images need "[",
+# raw HTML "<", entities "&", bare links "://" and "www.", e-mail autolinks "@",
+# setext headings "=". Markdown treats a backslash before any of them as the
+# character itself, so escaping all of them can never lose text.
+_MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()<>#+-.!|~$:&@=")
 
 
 def plain(text: str | None) -> str:
     """User text made safe to place inside Markdown: shown as typed, never parsed.
 
     Escapes every character Markdown or HTML could act on, so that a title such
-    as ``[click](http://x)`` or ``<script>`` appears literally.
+    as ``[click](http://x)`` or ``<script>`` appears literally. Use it for every
+    value from the database or the address bar that reaches ``st.markdown``,
+    ``st.caption``, a heading, an alert, a metric or a ``help`` tooltip.
+    Missing or blank text reads as a dash.
     """
     if text is None or not text.strip():
         return f"*{MISSING} missing*"
     escaped = "".join(
         f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in text
     )
-    return escaped.replace("\n", "  \n")
+    # Each line keeps its break; its leading blanks go, since four of them would
+    # turn the line into a code block that shows the escapes.
+    lines = escaped.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "  \n".join(line.lstrip() for line in lines)
+
+
+def chart_text(value: object) -> str:
+    """User text made safe for a plotly label or hover: tags shown, never drawn.
+
+    Plotly reads ``<a href>``, ``<b>`` and other tags in any text it draws, and
+    turns entities back into characters after it has found the tags; escaping
+    ``&``, ``<`` and ``>`` therefore shows the text exactly as typed.
+    """
+    return html.escape(str(value), quote=False)
 
 
 def moment(value: datetime | None) -> str:

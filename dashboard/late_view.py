@@ -1,10 +1,12 @@
 """Pieces of the Late escalations page: the breakdown and the drill-down table."""
 
+import html
 from pathlib import Path
 
 import polars as pl
 import streamlit as st
 
+from dashboard import format as fmt
 from dashboard.charts import breakdown_figure
 from dashboard.measure import LatencyMeasure
 from metrics.breakdown import late_escalations, late_rate_by
@@ -33,7 +35,8 @@ def _focus_from_chart() -> None:
     state = st.session_state.get(_CHART_KEY)
     points = state.selection.points if state is not None else []
     if points:
-        st.session_state[_FOCUS_KEY] = points[0]["customdata"][0]
+        # The figure carries the value escaped, as it carries every label.
+        st.session_state[_FOCUS_KEY] = html.unescape(points[0]["customdata"][0])
 
 
 def render_breakdown(chosen: pl.DataFrame, measure: LatencyMeasure) -> str | None:
@@ -128,7 +131,7 @@ def render_late_table(
     focused = _apply_focus(chosen, focus)
     late = late_escalations(focused)
     if late.is_empty():
-        where = f" for {focus.split('=', 1)[1]}" if focus else ""
+        where = f" for {fmt.plain(focus.split('=', 1)[1])}" if focus else ""
         st.success(
             f"No late escalations{where} in this period: every one was raised "
             "within its severity's threshold.",

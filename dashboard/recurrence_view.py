@@ -3,6 +3,7 @@
 import polars as pl
 import streamlit as st
 
+from dashboard import format as fmt
 from metrics.recurrence_views import repeat_chains
 
 ACCOUNT_LIMIT = 300
@@ -102,7 +103,10 @@ def render_repeat_accounts(
         .join(chosen.select("id", "severity", "status", "is_late"), on="id", how="left")
         .with_columns(pl.format("escalation?id={}", pl.col("id")).alias("link"))
     )
-    st.markdown(f"**Chain of {picked['trigger_type']} at {picked['account_name']}**")
+    st.markdown(
+        f"**Chain of {fmt.plain(picked['trigger_type'])} at "
+        f"{fmt.plain(picked['account_name'])}**"
+    )
     st.dataframe(
         chain.select(
             "link",

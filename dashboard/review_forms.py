@@ -19,6 +19,7 @@ from dashboard import format as fmt
 from dashboard.data import get_engine
 from db.fixes import (
     ALLOWED_TRANSITIONS,
+    FIELD_LIMITS,
     FixInput,
     FixTransitionError,
     FixValidationError,
@@ -61,6 +62,17 @@ def _field_error(form: str, field: str) -> None:
 
 def _text(key: str) -> str:
     return str(st.session_state.get(key) or "").strip()
+
+
+def _up_to(field: str) -> str:
+    """The length limit of a field, said in its help tooltip."""
+    return f"Up to {FIELD_LIMITS[field]:,} characters."
+
+
+# NOTE: no text box here sets max_chars. Streamlit cuts a longer value to
+# max_chars on the server without a word, so a long paste would lose its end;
+# instead the limit is named in the help, and a longer text is refused on submit
+# with a message naming the limit, kept in its box to be shortened.
 
 
 def _guard(form: str, action: Callable[[], str]) -> None:
@@ -147,7 +159,7 @@ def render_fix_form(
         return
     form_error = _errors("fix").get("_form")
     if form_error:
-        st.error(form_error)
+        st.error(fmt.plain(form_error))
 
     today = datetime.now(UTC).date()
     options = [*trigger_types, NEW_TRIGGER]
@@ -160,7 +172,7 @@ def render_fix_form(
 
     with st.form("log_fix", border=True, enter_to_submit=False):
         st.text_input(
-            "Title", key="fix_title", max_chars=200, placeholder="What changes"
+            "Title", key="fix_title", placeholder="What changes", help=_up_to("title")
         )
         _field_error("fix", "title")
         left, right = st.columns(2)
@@ -170,9 +182,9 @@ def render_fix_form(
             st.text_input(
                 "New trigger type",
                 key="fix_new_trigger",
-                max_chars=64,
                 help="Only used when the trigger type is “A new trigger type…”. "
-                "Lower case words joined by underscores, e.g. contract_dispute.",
+                "Lower case words joined by underscores, e.g. contract_dispute. "
+                + _up_to("trigger_type"),
             )
             st.selectbox(
                 "Root cause",
@@ -183,7 +195,7 @@ def render_fix_form(
             )
             _field_error("fix", "root_cause")
         with right:
-            st.text_input("Owner", key="fix_owner", max_chars=200)
+            st.text_input("Owner", key="fix_owner", help=_up_to("owner"))
             _field_error("fix", "owner")
             st.date_input(
                 "Due",
@@ -192,7 +204,9 @@ def render_fix_form(
                 key="fix_due",
             )
             _field_error("fix", "due_on")
-        st.text_area("Expected effect", key="fix_effect", max_chars=4000)
+        st.text_area(
+            "Expected effect", key="fix_effect", help=_up_to("expected_effect")
+        )
         _field_error("fix", "expected_effect")
         st.multiselect(
             "Linked escalations",
@@ -209,6 +223,22 @@ def render_fix_form(
 
 
 # --- Move a fix along ------------------------------------------------------------
+
+
+def stale_message(error: StaleFixError) -> str:
+    """What the page says when someone else changed the fix first: what, then what now.
+
+    The rerun that follows the failed submit reads the fix again, so the record
+    above the message already shows the other person's change.
+    """
+    who = error.changed_by or "Someone else"
+    when = f" at {fmt.moment(error.changed_at)} UTC" if error.changed_at else ""
+    return (
+        f"{who} changed this fix{when}, after you opened it, so your change was "
+        "not saved. The record above has been reloaded with their change (now "
+        f"version {error.current_version}): check it, then choose the new status "
+        "again if it still applies."
+    )
 
 
 def _submit_status(url: str, fix_id: int, version: int) -> None:
@@ -241,7 +271,11 @@ def _submit_status(url: str, fix_id: int, version: int) -> None:
         except FixValidationError as error:
             st.session_state["status_errors"] = error.errors
             return ""
-        except (StaleFixError, FixTransitionError, ValueError, LookupError) as error:
+        except StaleFixError as error:
+            st.session_state["status_errors"] = {"_form": stale_message(error)}
+            st.session_state.pop("status_new", None)
+            return ""
+        except (FixTransitionError, ValueError, LookupError) as error:
             st.session_state["status_errors"] = {"_form": str(error)}
             return ""
         st.session_state["status_errors"] = {}
@@ -256,10 +290,11 @@ def render_status_form(url: str, fix: dict[str, Any]) -> None:
     """Move one fix to its next status; abandoning needs a reason."""
     notice = st.session_state.pop("status_notice", None)
     if notice:
-        st.success(notice, icon=":material/task_alt:")
+        st.success(fmt.plain(notice), icon=":material/task_alt:")
     form_error = _errors("status").get("_form")
     if form_error:
-        st.error(form_error, icon=":material/sync_problem:")
+        # Messages name people and values from the database: shown as typed.
+        st.error(fmt.plain(form_error), icon=":material/sync_problem:")
     allowed = sorted(ALLOWED_TRANSITIONS.get(fix["status"], ()))
     if not allowed:
         st.caption(f"This fix is {fix['status']}: it can no longer change status.")
@@ -280,7 +315,9 @@ def render_status_form(url: str, fix: dict[str, Any]) -> None:
             key="status_shipped",
         )
         _field_error("status", "shipped_at")
-        st.text_input("Reason (when abandoning)", key="status_reason", max_chars=1000)
+        st.text_input(
+            "Reason (when abandoning)", key="status_reason", help=_up_to("reason")
+        )
         _field_error("status", "reason")
         st.form_submit_button(
             "Change status",
@@ -348,11 +385,11 @@ def render_review_form(url: str) -> None:
             key="review_held_on",
         )
         _field_error("review", "held_on")
-        st.text_input("Attendees", key="review_attendees", max_chars=2000)
+        st.text_input("Attendees", key="review_attendees", help=_up_to("attendees"))
         _field_error("review", "attendees")
-        st.text_area("Decisions", key="review_decisions", max_chars=8000)
+        st.text_area("Decisions", key="review_decisions", help=_up_to("decisions"))
         _field_error("review", "decisions")
-        st.text_area("Notes", key="review_notes", max_chars=8000)
+        st.text_area("Notes", key="review_notes", help=_up_to("notes"))
         _field_error("review", "notes")
         st.form_submit_button(
             "Record meeting", type="primary", on_click=_submit_review, args=(url,)

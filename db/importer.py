@@ -262,13 +262,20 @@ def max_import_bytes() -> int:
 
 def check_size(size: int, filename: str, max_bytes: int) -> None:
     """Refuse a file over the size limit before reading it."""
-    if size > max_bytes:
-        message = (
-            f"{filename} is {size / 1024 / 1024:.1f} MB, over the import limit of "
-            f"{max_bytes / 1024 / 1024:.0f} MB (set {MAX_IMPORT_MB_VARIABLE} to "
-            "raise it)"
-        )
-        raise ImportFileError(message)
+    if size <= max_bytes:
+        return
+    size_mb = round(size / 1024 / 1024, 1)
+    limit_mb = round(max_bytes / 1024 / 1024, 2)
+    if size_mb > limit_mb > 0:
+        shown = f"{size_mb:.1f} MB", f"{limit_mb:g} MB"
+    else:
+        # In MB the two would read as equal, or the limit as zero.
+        shown = f"{size:,} bytes", f"{max_bytes:,} bytes"
+    message = (
+        f"{filename} is {shown[0]}, over the import limit of {shown[1]} "
+        f"(set {MAX_IMPORT_MB_VARIABLE} to raise it)"
+    )
+    raise ImportFileError(message)
 
 
 def _first_line(error: Exception) -> str:
@@ -733,8 +740,13 @@ def validate_import(
     kind = normalise_kind(kind)
     try:
         zoneinfo.ZoneInfo(naive_time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        message = f"unknown time zone {naive_time_zone!r}; use an IANA name"
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # An overlong name fails as a file name (OSError), not as a zone; the
+        # message quotes only its start.
+        shown = naive_time_zone[:QUOTE_CHARS] + (
+            "…" if len(naive_time_zone) > QUOTE_CHARS else ""
+        )
+        message = f"unknown time zone {shown!r}; use an IANA name"
         raise ValueError(message) from None
 
     original = _as_text_columns(frame, "the file")
@@ -959,8 +971,8 @@ def _next_ids(
 
     The ids are chosen here, not by the database, so that the rows can go
     through the bulk fast path and children can point at new parents at once.
-    NOTE: a concurrent writer taking the same ids makes this import fail and
-    roll back; imports are expected one at a time.
+    NOTE: only safe under :func:`_hold_off_other_writers`, which keeps other
+    writers from taking these ids before the import commits.
     """
     start = int(
         connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
@@ -1174,6 +1186,38 @@ _PLANNERS: dict[str, Callable[[Connection, ImportReport], _Plan]] = {
     "level-changes": _plan_level_changes,
     "fixes": _plan_fixes,
 }
+# The tables whose ids an import of each kind chooses itself (see _next_ids).
+_ID_TABLES: dict[str, tuple[sa.Table, ...]] = {
+    "accounts": (_ACCOUNT,),
+    "escalations": (_ACCOUNT, _ESCALATION),
+    "signals": (_ACCOUNT, _SIGNAL),
+    "level-changes": (_LEVEL_CHANGE,),
+    "fixes": (_FIX,),
+}
+
+
+def _hold_off_other_writers(connection: Connection, kind: str) -> None:
+    """Keep other writers out from the plan's first read until the commit.
+
+    The plan reads the stored rows and the highest ids, then inserts rows with
+    the ids after them. A fix saved from a form in between would take one of
+    those ids and make the whole import fail; with this lock it waits instead.
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock before the first
+    read (the driver alone would begin only at the first insert, after the
+    reads). PostgreSQL: SHARE ROW EXCLUSIVE on the tables whose ids the import
+    chooses lets readers on and makes inserting writers, and a second import,
+    wait for the commit.
+    """
+    raw: Any = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" and isinstance(raw, sqlite3.Connection):
+        if not raw.in_transaction:
+            with _as_sqlalchemy_errors(connection.dialect, "import (sqlite lock)"):
+                raw.execute("BEGIN IMMEDIATE")
+    elif connection.dialect.name == "postgresql":
+        preparer = connection.dialect.identifier_preparer
+        names = ", ".join(preparer.format_table(table) for table in _ID_TABLES[kind])
+        # Table names from the models, quoted by the dialect; nothing to bind.
+        connection.execute(sa.text(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE"))
 
 
 def _fast_insert(
@@ -1289,6 +1333,8 @@ def run_import(
     moment = now or datetime.now(UTC)
 
     with engine.begin() as connection:
+        if not dry_run:
+            _hold_off_other_writers(connection, report.kind)
         plan = _PLANNERS[report.kind](connection, report)
         accounts = plan.accounts if plan.accounts is not None else pl.DataFrame()
         result = ImportResult(

@@ -41,10 +41,11 @@ if story is None:
 record = story.record
 figures = escalation_figures(context.escalations, escalation_id)
 unit = context.measure.unit
-st.title(f"{record['external_id']} · {record['account_name']}")
+st.title(f"{fmt.plain(record['external_id'])} · {fmt.plain(record['account_name'])}")
 st.caption(
-    f"{record['trigger_type']} · {record['severity']} · {record['status']} · "
-    f"level {record['level']} · team {record['team']} · "
+    f"{fmt.plain(record['trigger_type'])} · {record['severity']} · "
+    f"{record['status']} · level {record['level']} · "
+    f"team {fmt.plain(record['team'])} · "
     f"raised via {record['raised_via'].replace('_', ' ')}"
 )
 st.markdown(f"**Risk:** {fmt.plain(record['risk'])}")
@@ -112,5 +113,5 @@ render_packet(record)
 st.subheader("The path")
 render_level_path(story.level_changes)
 
-st.subheader(f"Other escalations of {record['account_name']}")
+st.subheader(f"Other escalations of {fmt.plain(record['account_name'])}")
 render_other_escalations(story.other_escalations)

@@ -122,8 +122,9 @@ def test_skip_invalid_writes_a_reject_file_next_to_the_input(
         (
             b"x" * 2048,
             [],
-            "escalation-health: error: e.csv is 0.0 MB, over the import limit of 0 MB "
-            "(set ESCALATION_HEALTH_MAX_IMPORT_MB to raise it)\n",
+            # 0.001 MB is 1,048 bytes; in MB both would read as 0.
+            "escalation-health: error: e.csv is 2,048 bytes, over the import limit of "
+            "1,048 bytes (set ESCALATION_HEALTH_MAX_IMPORT_MB to raise it)\n",
         ),
         (
             b"a\n1\n",
