@@ -21,9 +21,6 @@ from db.engine import (
     create_db_engine,
     default_database_url,
 )
-from db.fixes import latest_review, load_fix_links
-from db.migrate import upgrade
-from db.queries import count_escalations, load_escalations, load_fixes
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +85,10 @@ def parse_day(value: str | None, flag: str) -> datetime | None:
 
 def open_database(url: str | None) -> Engine:
     """Connect, bring the schema to the latest revision, return the engine."""
+    # Alembic and the models load on first use, not at import: process start is
+    # part of every command's time, `metrics` included.
+    from db.migrate import upgrade  # noqa: PLC0415
+
     engine = create_db_engine(url)
     try:
         check_connection(engine)
@@ -126,10 +127,10 @@ def metrics_payload(
     engine: Engine, start: datetime | None, end: datetime | None
 ) -> dict[str, Any]:
     """Compute the ``metrics`` report for a database and window."""
+    from db.snapshot import load_escalation_snapshot  # noqa: PLC0415
     from metrics.summary import metrics_report  # noqa: PLC0415
 
-    with engine.connect() as connection:
-        escalations = load_escalations(connection=connection, columns=METRIC_COLUMNS)
+    escalations = load_escalation_snapshot(engine, METRIC_COLUMNS)
     return metrics_report(escalations, start=start, end=end)
 
 
@@ -263,6 +264,8 @@ def report_text(
     """The pre-read for a database: since the last review, or for ``period``."""
     # Plotly and numpy take a while to import; only this command needs them.
     from dashboard.preread import render_html, render_markdown  # noqa: PLC0415
+    from db.fixes import latest_review, load_fix_links  # noqa: PLC0415
+    from db.queries import load_escalations, load_fixes  # noqa: PLC0415
     from metrics.agenda import build_agenda, trend_window  # noqa: PLC0415
     from metrics.prepare import prepare_escalations  # noqa: PLC0415
     from metrics.volume import weekly_volume  # noqa: PLC0415
@@ -350,7 +353,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     try:
         zoneinfo.ZoneInfo(args.timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # An overlong name fails as a file name (OSError) rather than as a zone.
         message = f"--timezone {args.timezone!r} is not a time zone; use an IANA name"
         raise UsageError(message) from None
     path = Path(args.file)
@@ -505,6 +509,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     url = args.db or default_database_url()
     engine = open_database(url)
     using_default = args.db is None and not os.environ.get("DATABASE_URL")
+    from db.queries import count_escalations  # noqa: PLC0415
+
     with engine.connect() as connection:
         empty = count_escalations(connection=connection) == 0
     if using_default and empty:

@@ -55,6 +55,18 @@ def make_engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _history_copies_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    # Columnar copies of test histories go to a throwaway folder, not data/cache;
+    # set for the whole session so that servers started once see it too.
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("history-copies")
+        patch.setenv("ESCALATION_HEALTH_CACHE_DIR", str(folder))
+        yield
+
+
 @pytest.fixture(params=BACKENDS)
 def db_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated, empty database on each backend."""
