@@ -5,6 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.auth import gate
 from dashboard.page_context import prepare_context
 
 PAGES_DIR = Path(__file__).resolve().parents[1] / "pages"
@@ -45,6 +46,12 @@ navigation = st.navigation(
             url_path="fix-impact",
         ),
         st.Page(
+            PAGES_DIR / "early_warning.py",
+            title="Early warning",
+            icon=":material/notifications_active:",
+            url_path="early-warning",
+        ),
+        st.Page(
             PAGES_DIR / "repair_review.py",
             title="Repair review",
             icon=":material/event_note:",
@@ -65,5 +72,6 @@ navigation = st.navigation(
         ),
     ]
 )
+gate()
 prepare_context()
 navigation.run()

@@ -7,6 +7,8 @@ transaction, so the next rerun reloads exactly once and nothing else does.
 """
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -14,24 +16,40 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.measure import configured_calendar
+from db.early_warning import load_flag_decisions
 from db.engine import DatabaseError, check_connection, create_db_engine
 from db.engine import default_database_url as _default_url
 from db.fixes import load_fix_history, load_fix_links, load_reviews
 from db.migrate import upgrade
 from db.queries import (
     PACKET_FIELDS,
-    load_escalations,
+    SIGNAL_SCHEMA,
+    TONE_INPUT_COLUMNS,
+    iter_signal_batches,
+    load_accounts,
     load_filter_options,
     load_fixes,
-    load_level_changes,
+    load_signals,
     load_team_time_zones,
+    signal_fingerprint,
 )
+from db.snapshot import load_escalation_snapshot, load_level_change_snapshot
 from db.version import read_data_version
 from metrics.business_hours import with_business_latency
+from metrics.early_warning import (
+    DEFAULT_EARLY_WARNING_SETTINGS,
+    backtest,
+    backtest_summary,
+    current_flags,
+    flag_episodes,
+    flag_evaluations,
+    similar_past_cases,
+)
 from metrics.level_shift import with_structural_changes
 from metrics.prepare import prepare_escalations
 from metrics.recurrence_views import with_recurrence_window
 from metrics.settings import DEFAULT_SETTINGS
+from metrics.tone import TONES, label_signals
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +107,8 @@ def raw_escalations(url: str, version: int) -> pl.DataFrame:
     ``version`` is part of the key only; it makes a write visible at once.
     """
     del version
-    with get_engine(url).connect() as connection:
-        return load_escalations(connection=connection, columns=OVERVIEW_COLUMNS)
+    # The columnar copy keys itself on the data version it reads with the rows.
+    return load_escalation_snapshot(get_engine(url), OVERVIEW_COLUMNS)
 
 
 @st.cache_resource(show_spinner="Working out latency and lateness…", max_entries=4)
@@ -112,8 +130,9 @@ def prepared_escalations(url: str, version: int, business_hours: bool) -> pl.Dat
 def level_changes(url: str, version: int) -> pl.DataFrame:
     """Every level change with what it changed and whether it was noise."""
     del version
-    with get_engine(url).connect() as connection:
-        return with_structural_changes(load_level_changes(connection=connection))
+    # Read column by column through the copy: row by row, a million level
+    # changes cost ten seconds and a gigabyte of Python objects at their peak.
+    return with_structural_changes(load_level_change_snapshot(get_engine(url)))
 
 
 @st.cache_resource(show_spinner="Working out recurrence…", max_entries=4)
@@ -166,6 +185,156 @@ def filter_options(url: str, version: int) -> dict[str, list[str]]:
         return load_filter_options(connection=connection)
 
 
+EARLY_WARNING_DAYS = 365
+"""How much signal history the Early warning page reads, judges and backtests."""
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def signals_fingerprint(url: str, version: int) -> tuple[int, int]:
+    """Signal count and highest id, read once per data version."""
+    del version
+    with get_engine(url).connect() as connection:
+        return signal_fingerprint(connection=connection)
+
+
+@st.cache_resource(show_spinner="Reading the tone of recent signals…", max_entries=2)
+def labelled_signals(
+    url: str, fingerprint: tuple[int, int], since: datetime
+) -> pl.DataFrame:
+    """Signals observed since ``since`` with the tone model's label, text dropped.
+
+    Keyed on the signals' fingerprint rather than the data version: deciding
+    on a flag or logging a fix changes no signal text. Read in batches and
+    labelled batch by batch so that memory stays near the size of the result.
+    NOTE: the model reads every distinct text once, about 15 µs each; a year of
+    a very large history (millions of signals) takes minutes on the first load.
+    """
+    del fingerprint
+    # Only what the flags read, the tone as a one-byte category: on a year of
+    # a large history this frame and the windows built on it dominate memory.
+    lean = (
+        pl.col("account_id"),
+        pl.col("observed_at"),
+        pl.col("tone").cast(pl.Enum(TONES)),
+    )
+    with get_engine(url).connect() as connection:
+        batches = [
+            label_signals(batch).select(lean)
+            for batch in iter_signal_batches(connection=connection, since=since)
+        ]
+    if batches:
+        return pl.concat(batches)
+    empty = pl.DataFrame(
+        schema={name: SIGNAL_SCHEMA[name] for name in TONE_INPUT_COLUMNS}
+    )
+    return label_signals(empty).select(lean)
+
+
+@st.cache_resource(show_spinner="Replaying the flag over past signals…", max_entries=2)
+def signal_evaluations(
+    url: str, fingerprint: tuple[int, int], since: datetime
+) -> pl.DataFrame:
+    """Each account's rolling window and flag at every signal since ``since``."""
+    return flag_evaluations(labelled_signals(url, fingerprint, since))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def account_signals_explained(url: str, version: int, account_id: int) -> pl.DataFrame:
+    """One account's signals with their text, the model's tone and its phrases."""
+    del version
+    with get_engine(url).connect() as connection:
+        signals = load_signals(connection=connection, account_id=account_id)
+    return label_signals(signals, keep_phrases=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def flag_decisions(url: str, version: int) -> pl.DataFrame:
+    """Every decision people took on early-warning flags, oldest first."""
+    del version
+    with get_engine(url).connect() as connection:
+        return load_flag_decisions(connection=connection)
+
+
+@dataclass(frozen=True)
+class EarlyWarning:
+    """What the Early warning page shows, worked out once per data version."""
+
+    flags: pl.DataFrame
+    backtest: pl.DataFrame
+    episodes: pl.DataFrame
+    summary: pl.DataFrame
+    since: datetime
+
+
+@st.cache_resource(
+    show_spinner="Looking for accounts drifting toward leaving…", max_entries=2
+)
+def early_warning(url: str, version: int, as_of: datetime) -> EarlyWarning:
+    """Current flags, similar past cases and the backtest as of ``as_of``.
+
+    Pages pass ``as_of`` rounded up to the hour, so that reruns within an
+    hour reuse the result; any write changes the data version and with it the
+    key, so a decision or a new signal shows at once.
+    """
+    since = early_warning_start(as_of)
+    fingerprint = signals_fingerprint(url, version)
+    signals = labelled_signals(url, fingerprint, since)
+    history = raw_escalations(url, version)
+    decisions = flag_decisions(url, version)
+    evaluations = signal_evaluations(url, fingerprint, since)
+    flags = current_flags(signals, history, decisions, as_of=as_of)
+    # Only escalations whose whole run-up lies inside the signals read are
+    # judged or compared: earlier ones would look unflagged for want of data.
+    settings = DEFAULT_EARLY_WARNING_SETTINGS
+    judged = history.filter(
+        pl.col("escalated_at") >= since + timedelta(days=settings.lookback_days)
+    )
+    tested = backtest(signals, judged, evaluations=evaluations)
+    episodes = flag_episodes(signals, history, as_of=as_of, evaluations=evaluations)
+    return EarlyWarning(
+        flags=flags,
+        backtest=tested,
+        episodes=episodes,
+        summary=backtest_summary(tested, episodes),
+        since=since,
+    )
+
+
+@st.cache_resource(show_spinner="Comparing with past cases…", max_entries=16)
+def similar_cases(
+    url: str, version: int, as_of: datetime, account_id: int
+) -> pl.DataFrame:
+    """Past late or recurring escalations whose run-up looked like this account's.
+
+    Worked out for one flagged account at a time, when a person looks at it:
+    each comparison scans every past case, which adds up on a large history.
+    """
+    since = early_warning_start(as_of)
+    state = early_warning(url, version, as_of)
+    flag = state.flags.filter(pl.col("account_id") == account_id)
+    weeks = timedelta(weeks=DEFAULT_EARLY_WARNING_SETTINGS.trajectory_weeks)
+    # Only escalations whose whole run-up lies inside the signals read.
+    comparable = raw_escalations(url, version).filter(
+        pl.col("escalated_at") >= since + weeks
+    )
+    signals = labelled_signals(url, signals_fingerprint(url, version), since)
+    return similar_past_cases(signals, comparable, flag, as_of=as_of)
+
+
+def early_warning_start(as_of: datetime) -> datetime:
+    """Midnight UTC ``EARLY_WARNING_DAYS`` before ``as_of``: fixed for a whole day."""
+    start = as_of - timedelta(days=EARLY_WARNING_DAYS)
+    return start.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def accounts(url: str, version: int) -> pl.DataFrame:
+    """Every account with its segment, region, team and renewal date."""
+    del version
+    with get_engine(url).connect() as connection:
+        return load_accounts(connection=connection)
+
+
 def clear_caches() -> None:
     """Forget every cached load, e.g. after a write outside the data version."""
     raw_escalations.clear()
@@ -177,3 +346,11 @@ def clear_caches() -> None:
     reviews.clear()
     fix_history.clear()
     filter_options.clear()
+    signals_fingerprint.clear()
+    labelled_signals.clear()
+    signal_evaluations.clear()
+    account_signals_explained.clear()
+    flag_decisions.clear()
+    early_warning.clear()
+    similar_cases.clear()
+    accounts.clear()

@@ -7,7 +7,6 @@ returns the row the first click wrote instead of writing another.
 """
 
 import logging
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard import format as fmt
 from dashboard.data import get_engine
+from dashboard.form_state import FormState
 from db.fixes import (
     ALLOWED_TRANSITIONS,
     FIELD_LIMITS,
@@ -36,28 +36,9 @@ log = logging.getLogger(__name__)
 NEW_TRIGGER = "A new trigger type…"
 ROOT_CAUSE_LABELS = {cause.value: cause.value.replace("_", " ") for cause in RootCause}
 AUTHOR_KEY = "author"
-
-
-def _token(form: str) -> str:
-    key = f"{form}_token"
-    if key not in st.session_state:
-        st.session_state[key] = uuid.uuid4().hex
-    return str(st.session_state[key])
-
-
-def _new_token(form: str) -> None:
-    st.session_state[f"{form}_token"] = uuid.uuid4().hex
-
-
-def _errors(form: str) -> dict[str, str]:
-    return dict(st.session_state.get(f"{form}_errors", {}))
-
-
-def _field_error(form: str, field: str) -> None:
-    """The message for one field, drawn right under it."""
-    message = _errors(form).get(field)
-    if message:
-        st.markdown(f":red[{fmt.plain(message)}]")
+FIX_FORM = FormState("fix")
+STATUS_FORM = FormState("status")
+REVIEW_FORM = FormState("review")
 
 
 def _text(key: str) -> str:
@@ -101,7 +82,7 @@ def start_fix_from(escalation_ids: Sequence[int], trigger_type: str | None) -> N
     if trigger_type:
         st.session_state["fix_trigger"] = trigger_type
     st.session_state.pop("fix_notice", None)
-    _new_token("fix")
+    FIX_FORM.renew_token()
 
 
 def _submit_fix(url: str) -> None:
@@ -117,7 +98,7 @@ def _submit_fix(url: str) -> None:
         expected_effect=_text("fix_effect"),
         escalation_ids=tuple(int(i) for i in st.session_state.get("fix_links") or ()),
         author=_text(AUTHOR_KEY),
-        token=_token("fix"),
+        token=FIX_FORM.token,
     )
 
     def write() -> str:
@@ -145,7 +126,7 @@ def _reset_fix_form() -> None:
         "fix_errors",
     ):
         st.session_state.pop(key, None)
-    _new_token("fix")
+    FIX_FORM.renew_token()
 
 
 def render_fix_form(
@@ -157,7 +138,7 @@ def render_fix_form(
         st.success(fmt.plain(notice), icon=":material/task_alt:")
         st.button("Log another fix", on_click=_reset_fix_form, key="fix_again")
         return
-    form_error = _errors("fix").get("_form")
+    form_error = FIX_FORM.errors.get("_form")
     if form_error:
         st.error(fmt.plain(form_error))
 
@@ -174,11 +155,11 @@ def render_fix_form(
         st.text_input(
             "Title", key="fix_title", placeholder="What changes", help=_up_to("title")
         )
-        _field_error("fix", "title")
+        FIX_FORM.show_field_error("title")
         left, right = st.columns(2)
         with left:
             st.selectbox("Trigger type", options, key="fix_trigger", index=None)
-            _field_error("fix", "trigger_type")
+            FIX_FORM.show_field_error("trigger_type")
             st.text_input(
                 "New trigger type",
                 key="fix_new_trigger",
@@ -193,21 +174,21 @@ def render_fix_form(
                 key="fix_root_cause",
                 index=None,
             )
-            _field_error("fix", "root_cause")
+            FIX_FORM.show_field_error("root_cause")
         with right:
             st.text_input("Owner", key="fix_owner", help=_up_to("owner"))
-            _field_error("fix", "owner")
+            FIX_FORM.show_field_error("owner")
             st.date_input(
                 "Due",
                 value=today + timedelta(days=14),
                 min_value=today,
                 key="fix_due",
             )
-            _field_error("fix", "due_on")
+            FIX_FORM.show_field_error("due_on")
         st.text_area(
             "Expected effect", key="fix_effect", help=_up_to("expected_effect")
         )
-        _field_error("fix", "expected_effect")
+        FIX_FORM.show_field_error("expected_effect")
         st.multiselect(
             "Linked escalations",
             list(escalation_labels),
@@ -215,11 +196,11 @@ def render_fix_form(
             key="fix_links",
             help="The escalations this fix answers; prefilled from the agenda.",
         )
-        _field_error("fix", "escalation_ids")
+        FIX_FORM.show_field_error("escalation_ids")
         st.form_submit_button(
             "Log fix", type="primary", on_click=_submit_fix, args=(url,)
         )
-    _field_error("fix", "author")
+    FIX_FORM.show_field_error("author")
 
 
 # --- Move a fix along ------------------------------------------------------------
@@ -291,7 +272,7 @@ def render_status_form(url: str, fix: dict[str, Any]) -> None:
     notice = st.session_state.pop("status_notice", None)
     if notice:
         st.success(fmt.plain(notice), icon=":material/task_alt:")
-    form_error = _errors("status").get("_form")
+    form_error = STATUS_FORM.errors.get("_form")
     if form_error:
         # Messages name people and values from the database: shown as typed.
         st.error(fmt.plain(form_error), icon=":material/sync_problem:")
@@ -307,25 +288,25 @@ def render_status_form(url: str, fix: dict[str, Any]) -> None:
             key="status_new",
             index=None,
         )
-        _field_error("status", "status")
+        STATUS_FORM.show_field_error("status")
         st.date_input(
             "Shipped on (when shipping)",
             value=datetime.now(UTC).date(),
             max_value=datetime.now(UTC).date(),
             key="status_shipped",
         )
-        _field_error("status", "shipped_at")
+        STATUS_FORM.show_field_error("shipped_at")
         st.text_input(
             "Reason (when abandoning)", key="status_reason", help=_up_to("reason")
         )
-        _field_error("status", "reason")
+        STATUS_FORM.show_field_error("reason")
         st.form_submit_button(
             "Change status",
             type="primary",
             on_click=_submit_status,
             args=(url, int(fix["id"]), int(fix["version"])),
         )
-    _field_error("status", "author")
+    STATUS_FORM.show_field_error("author")
 
 
 # --- Record a review meeting --------------------------------------------------
@@ -339,7 +320,7 @@ def _submit_review(url: str) -> None:
         decisions=_text("review_decisions"),
         notes=_text("review_notes"),
         author=_text(AUTHOR_KEY),
-        token=_token("review"),
+        token=REVIEW_FORM.token,
     )
 
     def write() -> str:
@@ -365,7 +346,7 @@ def _reset_review_form() -> None:
         "review_errors",
     ):
         st.session_state.pop(key, None)
-    _new_token("review")
+    REVIEW_FORM.renew_token()
 
 
 def render_review_form(url: str) -> None:
@@ -384,14 +365,14 @@ def render_review_form(url: str) -> None:
             max_value=datetime.now(UTC).date(),
             key="review_held_on",
         )
-        _field_error("review", "held_on")
+        REVIEW_FORM.show_field_error("held_on")
         st.text_input("Attendees", key="review_attendees", help=_up_to("attendees"))
-        _field_error("review", "attendees")
+        REVIEW_FORM.show_field_error("attendees")
         st.text_area("Decisions", key="review_decisions", help=_up_to("decisions"))
-        _field_error("review", "decisions")
+        REVIEW_FORM.show_field_error("decisions")
         st.text_area("Notes", key="review_notes", help=_up_to("notes"))
-        _field_error("review", "notes")
+        REVIEW_FORM.show_field_error("notes")
         st.form_submit_button(
             "Record meeting", type="primary", on_click=_submit_review, args=(url,)
         )
-    _field_error("review", "author")
+    REVIEW_FORM.show_field_error("author")

@@ -257,9 +257,16 @@ def _verdict(context: PageContext, logged: pl.DataFrame, fix_id: int) -> dict[st
 
 
 def render_fix_detail(
-    context: PageContext, logged: pl.DataFrame, links: pl.DataFrame
+    context: PageContext,
+    logged: pl.DataFrame,
+    links: pl.DataFrame,
+    *,
+    may_edit: bool = True,
 ) -> None:
-    """One fix: its facts, verdict, linked escalations, history and next step."""
+    """One fix: its facts, verdict, linked escalations, history and next step.
+
+    Without ``may_edit`` the next-step form is left out: the record is read only.
+    """
     if logged.is_empty():
         st.caption("No fixes logged yet.")
         return
@@ -283,7 +290,8 @@ def render_fix_detail(
 
     facts = st.columns(4)
     facts[0].metric("Status", fix["status"].replace("_", " "))
-    facts[1].metric("Owner", fix["owner"])
+    # A metric's value is Markdown: an owner could otherwise carry a link.
+    facts[1].metric("Owner", fmt.plain(fix["owner"]))
     facts[2].metric("Due", fmt.day(fix["due_at"]))
     facts[3].metric(
         "Verdict",
@@ -336,4 +344,5 @@ def render_fix_detail(
             "new_value": "After",
         },
     )
-    render_status_form(context.url, fix)
+    if may_edit:
+        render_status_form(context.url, fix)

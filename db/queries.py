@@ -6,7 +6,8 @@ minutes and gigabytes.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -212,6 +213,57 @@ def load_signals(
     return _frame(connection, query, SIGNAL_SCHEMA)
 
 
+TONE_INPUT_COLUMNS = (
+    "id",
+    "account_id",
+    "escalation_id",
+    "source",
+    "observed_at",
+    "text",
+)
+"""What the tone model and the early warning read of every signal."""
+
+
+def iter_signal_batches(
+    *,
+    connection: Connection,
+    since: datetime | None = None,
+    batch_rows: int = 200_000,
+) -> Iterator[pl.DataFrame]:
+    """Signals in id order, ``batch_rows`` at a time, for the tone model.
+
+    Only those observed at or after ``since`` when it is given. Batches keep
+    memory flat on a large history: the caller labels each one and drops its
+    text before the next arrives.
+    """
+    schema = {name: SIGNAL_SCHEMA[name] for name in TONE_INPUT_COLUMNS}
+    query = select(*(_SIGNAL[name] for name in schema)).order_by(_SIGNAL.id)
+    if since is not None:
+        query = query.where(_SIGNAL.observed_at >= since)
+    result = connection.execution_options(yield_per=batch_rows).execute(query)
+    for rows in result.partitions():
+        columns = list(zip(*rows, strict=True))
+        yield pl.DataFrame(
+            {
+                name: pl.Series(name, values, dtype=dtype, strict=False)
+                for (name, dtype), values in zip(schema.items(), columns, strict=True)
+            }
+        )
+
+
+def signal_fingerprint(*, connection: Connection) -> tuple[int, int]:
+    """How many signals there are and the highest id: changes when signals do.
+
+    Signals are only ever added (an escalation may claim one, which leaves its
+    text and time alone), so these two numbers tell whether work that reads
+    signal texts must be redone, while other writes leave it cached.
+    """
+    count, highest = connection.execute(
+        select(func.count(), func.coalesce(func.max(_SIGNAL.id), 0))
+    ).one()
+    return int(count), int(highest)
+
+
 def load_account_escalations(
     *, connection: Connection, account_id: int
 ) -> pl.DataFrame:
@@ -260,6 +312,31 @@ FIX_SCHEMA: dict[str, pl.DataType] = {
     "abandon_reason": pl.String(),
     "updated_at": UTC_DATETIME,
 }
+
+
+ACCOUNT_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.Int64(),
+    "account_name": pl.String(),
+    "segment": pl.String(),
+    "region": pl.String(),
+    "team": pl.String(),
+    "annual_value": pl.Float64(),
+    "renewal_date": pl.Date(),
+}
+
+
+def load_accounts(*, connection: Connection) -> pl.DataFrame:
+    """Every account with the attributes the sidebar filters and lists use."""
+    query = select(
+        _ACCOUNT.id.label("account_id"),
+        _ACCOUNT.name.label("account_name"),
+        _ACCOUNT.segment,
+        _ACCOUNT.region,
+        _ACCOUNT.team,
+        _ACCOUNT.annual_value,
+        _ACCOUNT.renewal_date,
+    ).order_by(_ACCOUNT.id)
+    return _frame(connection, query, ACCOUNT_SCHEMA)
 
 
 def load_fixes(*, connection: Connection) -> pl.DataFrame:

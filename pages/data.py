@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.auth import Role, current_identity, explain_missing_role
 from dashboard.data_view import (
     render_file_summary,
     render_import,
@@ -20,6 +21,10 @@ st.caption(
     "row writes nothing unless you choose to skip the bad rows. Importing the same "
     "file again changes nothing. The format is described in docs/import.md."
 )
+identity = current_identity()
+if not identity.may(Role.ADMIN):
+    explain_missing_role(identity, Role.ADMIN)
+    st.stop()
 
 kind = st.selectbox(
     "What the file holds",

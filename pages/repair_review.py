@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import format as fmt
+from dashboard.auth import Role, author_input, current_identity, explain_missing_role
 from dashboard.data import fix_links, fixes, reviews
 from dashboard.kpis import render_kpi_tiles
 from dashboard.page_context import page_context
 from dashboard.review_forms import (
-    AUTHOR_KEY,
     render_fix_form,
     render_review_form,
 )
@@ -45,12 +45,13 @@ st.caption(
     "judged, and who surfaced risk early. The sidebar's dimension filters do not "
     "apply here: the review covers everything."
 )
-st.text_input(
-    "Your name",
-    key=AUTHOR_KEY,
-    max_chars=200,
-    help="Recorded as the author of every fix, status change and meeting you log.",
-)
+identity = current_identity()
+may_edit = identity.may(Role.EDITOR)
+if may_edit:
+    author_input(
+        identity,
+        "Recorded as the author of every fix, status change and meeting you log.",
+    )
 render_preread_downloads(agenda, trend_for_preread(context.escalations, as_of))
 
 st.subheader("(a) This period against the previous one")
@@ -76,14 +77,20 @@ render_early(agenda.early)
 
 st.divider()
 st.subheader("Log a process fix")
-render_fix_form(
-    context.url,
-    sorted(set(context.escalations["trigger_type"].unique().to_list())),
-    escalation_labels(context.escalations, agenda.unanswered),
-)
+if may_edit:
+    render_fix_form(
+        context.url,
+        sorted(set(context.escalations["trigger_type"].unique().to_list())),
+        escalation_labels(context.escalations, agenda.unanswered),
+    )
+else:
+    explain_missing_role(identity, Role.EDITOR)
 
 st.subheader("Follow a fix")
-render_fix_detail(context, logged, links)
+render_fix_detail(context, logged, links, may_edit=may_edit)
 
 st.subheader("Record this week's meeting")
-render_review_form(context.url)
+if may_edit:
+    render_review_form(context.url)
+else:
+    explain_missing_role(identity, Role.EDITOR)
