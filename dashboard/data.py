@@ -8,7 +8,7 @@ transaction, so the next rerun reloads exactly once and nothing else does.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import streamlit as st
@@ -35,6 +35,7 @@ from db.queries import (
 )
 from db.snapshot import load_escalation_snapshot, load_level_change_snapshot
 from db.version import read_data_version
+from metrics.agenda import Agenda, build_agenda, preread_trend
 from metrics.business_hours import with_business_latency
 from metrics.early_warning import (
     DEFAULT_EARLY_WARNING_SETTINGS,
@@ -45,6 +46,8 @@ from metrics.early_warning import (
     flag_evaluations,
     similar_past_cases,
 )
+from metrics.filters import filter_escalations
+from metrics.fix_impact import FixImpactSettings, fix_impact
 from metrics.level_shift import with_structural_changes
 from metrics.prepare import prepare_escalations
 from metrics.recurrence_views import with_recurrence_window
@@ -71,6 +74,20 @@ OVERVIEW_COLUMNS = (
     "team",
     *PACKET_FIELDS,
 )
+
+
+def judged_at(now: datetime | None = None) -> datetime:
+    """The instant cached judgements are made at: the end of the current hour.
+
+    Reruns within the hour share one cached result; any write changes the
+    data version, so a decision or a new signal still shows at once. Rounding
+    up, not down, keeps everything written so far inside what is judged.
+    NOTE: a signal just over an early-warning window old may thus count for
+    up to an hour longer than the rolling window says.
+    """
+    moment = now or datetime.now(UTC)
+    floor = moment.replace(minute=0, second=0, microsecond=0)
+    return floor if floor == moment else floor + timedelta(hours=1)
 
 
 def database_url() -> str:
@@ -272,9 +289,9 @@ class EarlyWarning:
 def early_warning(url: str, version: int, as_of: datetime) -> EarlyWarning:
     """Current flags, similar past cases and the backtest as of ``as_of``.
 
-    Pages pass ``as_of`` rounded up to the hour, so that reruns within an
-    hour reuse the result; any write changes the data version and with it the
-    key, so a decision or a new signal shows at once.
+    Pages pass :func:`judged_at`, so that reruns within an hour reuse the
+    result; any write changes the data version and with it the key, so a
+    decision or a new signal shows at once.
     """
     since = early_warning_start(as_of)
     fingerprint = signals_fingerprint(url, version)
@@ -335,6 +352,47 @@ def accounts(url: str, version: int) -> pl.DataFrame:
         return load_accounts(connection=connection)
 
 
+@st.cache_resource(
+    show_spinner="Comparing escalations before and after each fix…", max_entries=8
+)
+def fix_impact_table(
+    url: str,
+    version: int,
+    scope: tuple[bool, tuple[str, ...], tuple[str, ...], tuple[str, ...]],
+    window_weeks: int,
+    as_of: datetime,
+) -> pl.DataFrame:
+    """Every fix's before-and-after comparison, for the sidebar's scope.
+
+    ``scope`` is (business hours, segments, teams, severities). Cached because
+    it splits the whole history by trigger type, a noticeable part of a rerun
+    on a large history; ``as_of`` is :func:`judged_at`.
+    """
+    business_hours, segments, teams, severities = scope
+    history = filter_escalations(
+        prepared_escalations(url, version, business_hours),
+        segments=segments,
+        teams=teams,
+        severities=severities,
+    )
+    settings = FixImpactSettings(window_weeks=window_weeks)
+    return fix_impact(history, fixes(url, version), as_of, settings)
+
+
+@st.cache_resource(show_spinner="Preparing the agenda…", max_entries=4)
+def repair_agenda(
+    url: str, version: int, business_hours: bool, as_of: datetime
+) -> tuple[Agenda, pl.DataFrame]:
+    """The repair review's agenda since the last recorded review, and its trend."""
+    history = prepared_escalations(url, version, business_hours)
+    meetings = reviews(url, version)
+    last_review_on = meetings["held_on"][0] if meetings.height else None
+    agenda = build_agenda(
+        history, fixes(url, version), fix_links(url, version), last_review_on, as_of
+    )
+    return agenda, preread_trend(history, as_of)
+
+
 def clear_caches() -> None:
     """Forget every cached load, e.g. after a write outside the data version."""
     raw_escalations.clear()
@@ -354,3 +412,5 @@ def clear_caches() -> None:
     early_warning.clear()
     similar_cases.clear()
     accounts.clear()
+    fix_impact_table.clear()
+    repair_agenda.clear()

@@ -73,20 +73,6 @@ PACKET_WIDGETS = (
 )
 
 
-def judged_at(now: datetime | None = None) -> datetime:
-    """The instant flags are judged at: the end of the current hour.
-
-    Reruns within the hour share one cached result; any write changes the
-    data version, so a decision or a new signal still shows at once. Rounding
-    up, not down, keeps everything written so far inside what is judged.
-    NOTE: a signal just over ``window_days`` old may thus count for up to an
-    hour longer than the rolling window says.
-    """
-    moment = now or datetime.now(UTC)
-    floor = moment.replace(minute=0, second=0, microsecond=0)
-    return floor if floor == moment else floor + timedelta(hours=1)
-
-
 def render_rule(settings: EarlyWarningSettings = SETTINGS) -> None:
     """What a flag means and what the model may not do, above everything else."""
     st.info(

@@ -1,20 +1,17 @@
 """Read-only pieces of the Repair review page: agenda tables and a fix's record."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
 import streamlit as st
 
 from dashboard import format as fmt
-from dashboard.data import fix_history
+from dashboard.data import fix_history, fix_impact_table, judged_at
 from dashboard.page_context import PageContext
 from dashboard.preread import render_html, render_markdown
 from dashboard.review_forms import render_status_form, start_fix_from
 from metrics.agenda import Agenda
-from metrics.fix_impact import fix_impact
-from metrics.volume import weekly_volume
-from metrics.window import in_window
 
 LINK = st.column_config.LinkColumn("Open", display_text="Open")
 WHEN = "D MMM YYYY, HH:mm"
@@ -39,12 +36,6 @@ def escalation_labels(
         ]: f"{row['external_id']} · {row['account_name']} · {row['trigger_type']}"
         for row in rows.iter_rows(named=True)
     }
-
-
-def trend_for_preread(escalations: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    """Weekly volume and late rate over the thirteen weeks before ``as_of``."""
-    start = as_of - timedelta(weeks=13)
-    return weekly_volume(in_window(escalations, start, as_of), start, as_of)
 
 
 def render_preread_downloads(agenda: Agenda, weekly: pl.DataFrame) -> None:
@@ -251,8 +242,9 @@ def render_early(early: pl.DataFrame) -> None:
     )
 
 
-def _verdict(context: PageContext, logged: pl.DataFrame, fix_id: int) -> dict[str, Any]:
-    impact = fix_impact(context.escalations, logged, datetime.now(UTC))
+def _verdict(context: PageContext, fix_id: int) -> dict[str, Any]:
+    scope = (context.filters.business_hours, (), (), ())
+    impact = fix_impact_table(context.url, context.version, scope, 8, judged_at())
     return impact.filter(pl.col("fix_id") == fix_id).row(0, named=True)
 
 
@@ -286,7 +278,7 @@ def render_fix_detail(
     if fix_id is None:
         return
     fix = logged.filter(pl.col("id") == fix_id).row(0, named=True)
-    verdict = _verdict(context, logged, fix_id)
+    verdict = _verdict(context, fix_id)
 
     facts = st.columns(4)
     facts[0].metric("Status", fix["status"].replace("_", " "))

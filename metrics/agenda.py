@@ -40,6 +40,7 @@ from metrics.schema import (
     require_utc_datetimes,
 )
 from metrics.summary import health_summary
+from metrics.volume import weekly_volume
 from metrics.window import in_window, previous_period
 
 EXTERNAL_ID = "external_id"
@@ -634,3 +635,9 @@ def build_agenda(
         counts=MappingProxyType(counts),
         settings=settings,
     )
+
+
+def preread_trend(prepared: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """Weekly volume and late rate over the thirteen weeks before ``as_of``."""
+    start = as_of - timedelta(weeks=13)
+    return weekly_volume(in_window(prepared, start, as_of), start, as_of)

@@ -9,6 +9,7 @@ from dashboard.data import (
     accounts,
     early_warning,
     flag_decisions,
+    judged_at,
     similar_cases,
 )
 from dashboard.early_warning_view import (
@@ -17,7 +18,6 @@ from dashboard.early_warning_view import (
     choose_account,
     draft_for,
     flagged_accounts,
-    judged_at,
     render_alarm,
     render_decision,
     render_flag_table,

@@ -1,15 +1,13 @@
 """Fix impact: did the process fixes reduce escalations of the type they target?"""
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from dashboard.charts import fix_volume_figure
-from dashboard.data import fixes
+from dashboard.data import fix_impact_table, fixes, judged_at
 from dashboard.fix_view import render_fix_cards, render_fix_table
 from dashboard.page_context import page_context
 from metrics.filters import filter_escalations
-from metrics.fix_impact import FixImpactSettings, fix_impact, weekly_volume_with_fixes
+from metrics.fix_impact import weekly_volume_with_fixes
 
 context = page_context()
 filters = context.filters
@@ -50,9 +48,13 @@ scope = filter_escalations(
     teams=filters.teams,
     severities=filters.severities,
 )
-settings = FixImpactSettings(window_weeks=window_weeks)
-as_of = datetime.now(UTC)
-impact = fix_impact(scope, logged, as_of, settings)
+impact = fix_impact_table(
+    context.url,
+    context.version,
+    (filters.business_hours, filters.segments, filters.teams, filters.severities),
+    window_weeks,
+    judged_at(),
+)
 
 st.subheader("All fixes")
 render_fix_table(impact)

@@ -1,5 +1,6 @@
 """Late escalations: where risk reached its owner too late, and why."""
 
+import polars as pl
 import streamlit as st
 
 from dashboard.charts import latency_histogram_figure
@@ -34,7 +35,7 @@ log_scale = st.toggle(
 )
 st.plotly_chart(
     latency_histogram_figure(
-        chosen["latency_hours"].to_list(),
+        chosen["latency_hours"].cast(pl.Float64).to_numpy(),
         dict(context.settings.late_threshold_hours),
         log_scale=log_scale,
         unit=measure.unit,

@@ -1,12 +1,10 @@
 """Repair review: the weekly meeting's agenda, its fixes and its record."""
 
-from datetime import UTC, datetime
-
 import streamlit as st
 
 from dashboard import format as fmt
 from dashboard.auth import Role, author_input, current_identity, explain_missing_role
-from dashboard.data import fix_links, fixes, reviews
+from dashboard.data import fix_links, fixes, judged_at, repair_agenda, reviews
 from dashboard.kpis import render_kpi_tiles
 from dashboard.page_context import page_context
 from dashboard.review_forms import (
@@ -21,18 +19,17 @@ from dashboard.review_view import (
     render_preread_downloads,
     render_to_judge,
     render_unanswered,
-    trend_for_preread,
 )
-from metrics.agenda import build_agenda
 
 context = page_context()
-as_of = datetime.now(UTC)
 
 logged = fixes(context.url, context.version)
 links = fix_links(context.url, context.version)
 meetings = reviews(context.url, context.version)
 last_review_on = meetings["held_on"][0] if meetings.height else None
-agenda = build_agenda(context.escalations, logged, links, last_review_on, as_of)
+agenda, trend = repair_agenda(
+    context.url, context.version, context.filters.business_hours, judged_at()
+)
 
 st.title("Repair review")
 since = (
@@ -52,7 +49,7 @@ if may_edit:
         identity,
         "Recorded as the author of every fix, status change and meeting you log.",
     )
-render_preread_downloads(agenda, trend_for_preread(context.escalations, as_of))
+render_preread_downloads(agenda, trend)
 
 st.subheader("(a) This period against the previous one")
 render_kpi_tiles(

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy import Engine
 from streamlit.testing.v1 import AppTest
 
-from dashboard.early_warning_view import judged_at
+from dashboard.data import judged_at
 from tests.factories import account, escalation, write
 from tests.pages.conftest import ANGRY, EXIT_1, EXIT_2, HELP, days_ago
 
