@@ -649,3 +649,35 @@ def test_the_markdown_pre_read_escapes_user_text(
     lines = document.splitlines()
     assert [line for line in lines if _LIVE_MARKDOWN.search(live(line))] == []
     visible([unescaped(line) for line in lines], f"E1 {IMG}", *HOSTILE)
+
+
+def test_early_warning_shows_hostile_names_and_signals_as_text(
+    app_for: Callable[[Engine], AppTest], sqlite_engine: Engine
+) -> None:
+    (drifting,) = write(sqlite_engine, account(name=SCRIPT, team=LINK))
+    texts = [
+        f"We are planning to cancel at renewal. {LINK}",
+        f"Please send the termination terms, we will not renew. {IMG}",
+        f"How do I export the report? {ANCHOR}",
+    ]
+    write(
+        sqlite_engine,
+        escalation(
+            drifting,
+            NOW - timedelta(days=400),
+            10,
+            status="resolved",
+            resolved_at=NOW - timedelta(days=390),
+        ),
+        *(
+            signal(drifting, None, NOW - timedelta(days=days), text=text)
+            for days, text in zip((9, 5, 2), texts, strict=True)
+        ),
+    )
+
+    page = open_page(app_for(sqlite_engine), "early_warning.py")
+
+    shown = inspect(page)
+    visible(shown, SCRIPT, LINK, IMG, ANCHOR)
+    # The draft packet quotes the account and its signals, as plain text.
+    assert SCRIPT in page.text_area(key="ew_open_risk").value
