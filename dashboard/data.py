@@ -202,6 +202,19 @@ def filter_options(url: str, version: int) -> dict[str, list[str]]:
         return load_filter_options(connection=connection)
 
 
+# What the backtest reads of the prepared history: copying the whole frame for
+# half a year of a large history would cost hundreds of megabytes.
+BACKTEST_INPUT_COLUMNS = (
+    "id",
+    "account_id",
+    "trigger_type",
+    "severity",
+    "escalated_at",
+    "is_late",
+    "recurs",
+)
+# What the flags read of each signal; the text goes once it is labelled.
+LABELLED_INPUT = ("account_id", "observed_at", "text")
 EARLY_WARNING_DAYS = 365
 """How much signal history the Early warning page reads, judges and backtests."""
 
@@ -237,7 +250,9 @@ def labelled_signals(
     with get_engine(url).connect() as connection:
         batches = [
             label_signals(batch).select(lean)
-            for batch in iter_signal_batches(connection=connection, since=since)
+            for batch in iter_signal_batches(
+                connection=connection, since=since, columns=LABELLED_INPUT
+            )
         ]
     if batches:
         return pl.concat(batches)
@@ -302,9 +317,15 @@ def early_warning(url: str, version: int, as_of: datetime) -> EarlyWarning:
     flags = current_flags(signals, history, decisions, as_of=as_of)
     # Only escalations whose whole run-up lies inside the signals read are
     # judged or compared: earlier ones would look unflagged for want of data.
+    # Lateness and recurrence come from the whole history, read in calendar
+    # hours as the backtest's definition says.
     settings = DEFAULT_EARLY_WARNING_SETTINGS
-    judged = history.filter(
-        pl.col("escalated_at") >= since + timedelta(days=settings.lookback_days)
+    judged = (
+        prepared_escalations(url, version, False)
+        .select(BACKTEST_INPUT_COLUMNS)
+        .filter(
+            pl.col("escalated_at") >= since + timedelta(days=settings.lookback_days)
+        )
     )
     tested = backtest(signals, judged, evaluations=evaluations)
     episodes = flag_episodes(signals, history, as_of=as_of, evaluations=evaluations)
@@ -331,8 +352,10 @@ def similar_cases(
     flag = state.flags.filter(pl.col("account_id") == account_id)
     weeks = timedelta(weeks=DEFAULT_EARLY_WARNING_SETTINGS.trajectory_weeks)
     # Only escalations whose whole run-up lies inside the signals read.
-    comparable = raw_escalations(url, version).filter(
-        pl.col("escalated_at") >= since + weeks
+    comparable = (
+        prepared_escalations(url, version, False)
+        .select(*BACKTEST_INPUT_COLUMNS, "account_name")
+        .filter(pl.col("escalated_at") >= since + weeks)
     )
     signals = labelled_signals(url, signals_fingerprint(url, version), since)
     return similar_past_cases(signals, comparable, flag, as_of=as_of)

@@ -240,7 +240,7 @@ def _rows_sql(engine: Engine, source: _Source, columns: Sequence[str]) -> str:
     return str(compiled)
 
 
-def _sqlite_datetimes(text: pl.Series) -> pl.Series:
+def sqlite_datetimes(text: pl.Series) -> pl.Series:
     """SQLite's UTC datetime text as aware UTC datetimes; raises on anything else."""
     try:
         # The layout SQLAlchemy writes; a fixed width parses twice as fast.
@@ -267,7 +267,7 @@ def _typed(
         dtype = known[name][1]
         values = pl.col(name)
         if isinstance(dtype, pl.Datetime) and frame.schema[name] == pl.String:
-            converted.append(_sqlite_datetimes(frame.get_column(name)))
+            converted.append(sqlite_datetimes(frame.get_column(name)))
         elif isinstance(dtype, pl.Datetime):
             if from_text and frame.get_column(name).null_count() < frame.height:
                 # SQLite text is the only layout this reader knows; a number

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any, Literal
 
 import numpy as np
@@ -207,6 +208,10 @@ _WEEK = timedelta(days=7)
 _THRESHOLD_DENOMINATOR = 1_000_000
 _FAR_FUTURE_US = np.iinfo(np.int64).max
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Work on a year of a large history (millions of signals) is done this many rows
+# at a time, whole accounts per pass: every flag reads one account's rows only,
+# and the sort keys and running totals of one pass then stay small.
+ROWS_PER_PASS = 500_000
 
 
 def _is_number(value: object) -> bool:
@@ -426,6 +431,49 @@ def _search(
     positions = np.empty(queries.size, dtype=np.int64)
     positions[order.to_numpy()] = found.to_numpy()
     return positions
+
+
+def account_passes(accounts: pl.Series, rows_per_pass: int) -> list[pl.Expr]:
+    """Filters that split rows into account-id ranges of about ``rows_per_pass``.
+
+    Each filter keeps whole accounts, so an account with more rows than
+    ``rows_per_pass`` gets a range of its own. Together the filters keep every
+    row exactly once, null account ids included (they go to the first range),
+    and the ranges come in ascending order of account id.
+
+    >>> accounts = pl.Series("account_id", [1, 1, 2, 3, 3, 3])
+    >>> rows = accounts.to_frame()
+    >>> passes = account_passes(accounts, 3)
+    >>> [rows.filter(keep).to_series().to_list() for keep in passes]
+    [[1, 1, 2], [3, 3, 3]]
+    """
+    counts = (
+        accounts.drop_nulls()
+        .value_counts(name="rows")
+        .sort(accounts.name)
+        .with_columns((pl.col("rows").cum_sum() - 1) // max(rows_per_pass, 1))
+    )
+    # The last account of every range but the final one.
+    uppers = (
+        counts.group_by("rows", maintain_order=True)
+        .agg(pl.col(accounts.name).last())
+        .get_column(accounts.name)
+        .to_list()[:-1]
+    )
+    column = pl.col(accounts.name)
+    bounds = [None, *uppers, None]
+    passes = []
+    for low, high in pairwise(bounds):
+        if low is None and high is None:
+            keep = pl.lit(value=True)
+        elif low is None:
+            keep = column.is_null() | (column <= high)
+        elif high is None:
+            keep = column > low
+        else:
+            keep = (column > low) & (column <= high)
+        passes.append(keep)
+    return passes
 
 
 def _distinct(values: Int64Array) -> pl.Series:
@@ -655,7 +703,14 @@ def flag_evaluations(
     [(1, 0, False), (2, 1, True), (2, 2, True)]
     """
     _check_signals(signals, needed_by="flag_evaluations")
-    return _evaluations(_SignalTotals(signals), settings)
+    lean = signals.select(SIGNAL_COLUMNS)
+    passes = account_passes(lean.get_column(ACCOUNT_ID), ROWS_PER_PASS)
+    if len(passes) == 1:
+        return _evaluations(_SignalTotals(lean), settings)
+    # Account ranges ascend, so the passes joined end to end stay sorted.
+    return pl.concat(
+        [_evaluations(_SignalTotals(lean.filter(keep)), settings) for keep in passes]
+    )
 
 
 def _up_to(signals: pl.DataFrame, as_of: datetime | None) -> pl.DataFrame:
@@ -878,20 +933,37 @@ def current_flags(
     if known.height == 0:
         return pl.DataFrame(schema=CURRENT_FLAG_SCHEMA)
 
-    totals = _SignalTotals(known)
-    cover = _Cover(escalations.filter(pl.col(ESCALATED_AT) <= as_of_utc), settings)
-    latest = known.group_by(ACCOUNT_ID).agg(
-        pl.col(OBSERVED_AT).max().alias("last_signal_at")
+    cover = _Cover(
+        escalations.select(ACCOUNT_ID, ESCALATED_AT, RESOLVED_AT).filter(
+            pl.col(ESCALATED_AT) <= as_of_utc
+        ),
+        settings,
+    )
+    # The window (as_of - window_days, as_of] of every account, counted with
+    # one filter: far leaner than a timeline of every signal.
+    window_start = as_of_utc - timedelta(days=settings.window_days)
+    counted = ("in_window", "exit_in_window", "frustrated_in_window")
+    in_window = (
+        known.filter(pl.col(OBSERVED_AT) > window_start)
+        .group_by(ACCOUNT_ID)
+        .agg(
+            pl.len().cast(pl.Int64).alias(counted[0]),
+            (pl.col(TONE) == EXIT_SEEKING).sum().cast(pl.Int64).alias(counted[1]),
+            (pl.col(TONE) == FRUSTRATED).sum().cast(pl.Int64).alias(counted[2]),
+        )
+    )
+    latest = (
+        known.group_by(ACCOUNT_ID)
+        .agg(pl.col(OBSERVED_AT).max().alias("last_signal_at"))
+        .join(in_window, on=ACCOUNT_ID, how="left", maintain_order="left")
+        .with_columns(pl.col(counted).fill_null(0))
     )
     accounts = _ids(latest, ACCOUNT_ID)
     as_of_us = np.full(accounts.size, _micros_of(as_of_utc), dtype=np.int64)
     now = pl.concat(
         [
-            latest,
-            _window_frame(
-                totals.window(accounts, as_of_us, _window_length_us(settings)),
-                settings,
-            ),
+            latest.select(ACCOUNT_ID, "last_signal_at"),
+            _window_frame(latest.select(counted).to_numpy().astype(np.int64), settings),
         ],
         how="horizontal",
     ).filter(pl.col(FLAGGED) & ~pl.Series(cover.hides(accounts, as_of_us)))
@@ -969,6 +1041,27 @@ def _trajectory_vectors(
     frustrated_share = np.where(signals > 0, per_week[:, :, 2] / safe, 0.0)
     vectors = np.concatenate([exit_share, frustrated_share], axis=1)
     return vectors.astype(np.float64), signals.sum(axis=1).astype(np.int64)
+
+
+def _vectors_by_pass(
+    signals: pl.DataFrame, accounts: Int64Array, ends: Int64Array, weeks: int
+) -> tuple[Float64Array, Int64Array]:
+    """:func:`_trajectory_vectors` of scored signals, one pass of accounts at a time."""
+    vectors = np.zeros((accounts.size, 2 * weeks), dtype=np.float64)
+    counts = np.zeros(accounts.size, dtype=np.int64)
+    queries = pl.DataFrame({ACCOUNT_ID: accounts}, schema={ACCOUNT_ID: pl.Int64})
+    lean = signals.select(SIGNAL_COLUMNS)
+    for keep in account_passes(lean.get_column(ACCOUNT_ID), ROWS_PER_PASS):
+        # with_columns broadcasts the one-pass filter, a literal, to every row.
+        inside = queries.with_columns(keep.alias("inside")).get_column("inside")
+        rows = np.flatnonzero(inside.to_numpy())
+        if rows.size == 0:
+            continue
+        totals = _SignalTotals(lean.filter(keep))
+        vectors[rows], counts[rows] = _trajectory_vectors(
+            totals, accounts[rows], ends[rows], weeks
+        )
+    return vectors, counts
 
 
 def _why(is_late: pl.Expr, recurs: pl.Expr) -> pl.Expr:
@@ -1055,17 +1148,16 @@ def similar_past_cases(
     if flagged.height == 0 or past.height == 0 or known.height == 0:
         return pl.DataFrame(schema=SIMILAR_CASE_SCHEMA)
 
-    totals = _SignalTotals(known)
     weeks = settings.trajectory_weeks
-    now_vectors, _ = _trajectory_vectors(
-        totals,
+    now_vectors, _ = _vectors_by_pass(
+        known,
         _ids(flagged, ACCOUNT_ID),
         np.full(flagged.height, _micros_of(as_of_utc), dtype=np.int64),
         weeks,
     )
     # Ending a microsecond early turns (a, b] into [a, b) at the microsecond.
-    past_vectors, past_signals = _trajectory_vectors(
-        totals, _ids(past, ACCOUNT_ID), _micros(past, ESCALATED_AT) - 1, weeks
+    past_vectors, past_signals = _vectors_by_pass(
+        known, _ids(past, ACCOUNT_ID), _micros(past, ESCALATED_AT) - 1, weeks
     )
     seen = past_signals > 0
     past = past.filter(pl.Series(seen))
@@ -1243,11 +1335,35 @@ def flag_episodes(
     as_of_utc = _aware_utc(as_of, "as_of")
     if evaluations is None:
         evaluations = flag_evaluations(_up_to(signals, as_of_utc), settings)
-    evaluations = evaluations.filter(pl.col(EVALUATED_AT) <= as_of_utc).sort(
-        ACCOUNT_ID, EVALUATED_AT
+    evaluations = evaluations.select(ACCOUNT_ID, EVALUATED_AT, FLAGGED, EXIT_SHARE)
+    known = (
+        escalations.select(ID, ACCOUNT_ID, ESCALATED_AT, RESOLVED_AT)
+        .filter(pl.col(ESCALATED_AT) <= as_of_utc)
+        .sort(ID)
     )
-    known = escalations.filter(pl.col(ESCALATED_AT) <= as_of_utc).sort(ID)
+    passes = account_passes(evaluations.get_column(ACCOUNT_ID), ROWS_PER_PASS)
+    # Account ranges ascend, so the passes joined end to end stay sorted.
+    return pl.concat(
+        [
+            _episodes(
+                evaluations.filter(keep & (pl.col(EVALUATED_AT) <= as_of_utc)),
+                known.filter(keep),
+                as_of_utc,
+                settings,
+            )
+            for keep in passes
+        ]
+    )
 
+
+def _episodes(
+    evaluations: pl.DataFrame,
+    known: pl.DataFrame,
+    as_of_utc: datetime,
+    settings: EarlyWarningSettings,
+) -> pl.DataFrame:
+    """:func:`flag_episodes` for the accounts of one pass; escalations in id order."""
+    evaluations = evaluations.sort(ACCOUNT_ID, EVALUATED_AT)
     episodes = (
         _shown_runs(evaluations, _Cover(known, settings))
         .filter(pl.col("shown"))

@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from metrics import early_warning
 from metrics.early_warning import (
     CURRENT_FLAG_SCHEMA,
     DEFAULT_EARLY_WARNING_SETTINGS,
@@ -35,6 +36,21 @@ from tests.metrics.early_warning_rows import (
 )
 
 MICROSECOND = timedelta(microseconds=1)
+
+
+@pytest.fixture(autouse=True, params=["one pass", "passes of two rows"])
+def rows_per_pass(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run every test in one pass and again split into passes of whole accounts.
+
+    With two rows a pass nearly every account gets a pass of its own, so any
+    rule that reads across accounts would come out differently.
+    """
+    if request.param == "passes of two rows":
+        monkeypatch.setattr(early_warning, "ROWS_PER_PASS", 2)
+
+
 TEN_DAYS = EarlyWarningSettings(window_days=10, min_signals=2, exit_share_threshold=0.5)
 
 
@@ -563,3 +579,36 @@ def test_current_flags_read_an_as_of_in_another_zone_as_the_same_instant() -> No
     )
 
     assert_frame_equal(in_zone, in_utc)
+
+
+# account_passes -------------------------------------------------------------
+
+
+def _split(accounts: list[int | None], rows_per_pass: int) -> list[list[int | None]]:
+    column = pl.Series("account_id", accounts, dtype=pl.Int64)
+    return [
+        column.to_frame().filter(keep).to_series().to_list()
+        for keep in early_warning.account_passes(column, rows_per_pass)
+    ]
+
+
+def test_passes_keep_whole_accounts_and_cut_after_the_row_that_fills_one() -> None:
+    # Rows per account: 1 -> 2, 2 -> 1, 3 -> 3, 4 -> 1. Running totals 2, 3, 6,
+    # 7; with 3 rows a pass the first pass fills at account 2 (3 rows), the
+    # second at account 3 (6 rows) and account 4 starts a third.
+    accounts = [3, 1, 4, 3, 2, 1, 3]
+
+    assert _split(accounts, 3) == [[1, 2, 1], [3, 3, 3], [4]]
+
+
+def test_an_account_larger_than_a_pass_gets_one_pass_of_its_own() -> None:
+    assert _split([5, 5, 5, 5, 6], 2) == [[5, 5, 5, 5], [6]]
+
+
+def test_no_rows_or_rows_that_fit_make_one_pass_that_keeps_everything() -> None:
+    assert _split([], 3) == [[]]
+    assert _split([2, 1, 2], 3) == [[2, 1, 2]]
+
+
+def test_null_accounts_go_to_the_first_pass() -> None:
+    assert _split([None, 1, 1, 2, 2], 2) == [[None, 1, 1], [2, 2]]
