@@ -27,6 +27,12 @@ def count(value: int | None) -> str:
     return f"{value:,}"
 
 
+def counted(value: int, noun: str, plural: str | None = None) -> str:
+    """``value`` with its noun, singular for exactly one: "1 account", "2 accounts"."""
+    word = noun if value == 1 else (plural or f"{noun}s")
+    return f"{value:,} {word}"
+
+
 def period(start: datetime, end: datetime) -> str:
     """A half-open UTC window [start, end) as the inclusive days a person reads."""
     last_day = (end - timedelta(microseconds=1)).date()

@@ -25,7 +25,7 @@ from dashboard.early_warning_view import (
     render_rule,
     render_why,
 )
-from dashboard.format import plain
+from dashboard.format import counted, plain
 from dashboard.page_context import page_context
 from metrics.early_warning import dismissal_reasons, flag_acceptance
 
@@ -65,7 +65,7 @@ else:
         if flagged.height > FLAG_LIMIT
         else ""
     )
-    st.caption(f"{flagged.height:,} accounts flagged{more}.")
+    st.caption(f"{counted(flagged.height, 'account')} flagged{more}.")
     render_flag_table(shown)
     account_id = choose_account(shown)
     flag = flagged.filter(pl.col("account_id") == account_id).row(0, named=True)

@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.charts import latency_histogram_figure
+from dashboard.format import counted
 from dashboard.late_view import render_breakdown, render_late_table
 from dashboard.page_context import page_context
 
@@ -43,9 +44,9 @@ st.plotly_chart(
     width="stretch",
 )
 st.caption(
-    f"{chosen.height:,} escalations. Dashed lines: each severity's late threshold; "
-    "an escalation is late when its latency is strictly above its own severity's "
-    f"line. Measured in {measure.description.lower()}."
+    f"{counted(chosen.height, 'escalation')}. Dashed lines: each severity's late "
+    "threshold; an escalation is late when its latency is strictly above its own "
+    f"severity's line. Measured in {measure.description.lower()}."
 )
 
 st.subheader("Where late escalations cluster")
