@@ -8,7 +8,7 @@ seed, scale and history end; a later run with the same seed and scale reuses it.
 import json
 import logging
 import os
-import time
+import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.process import run_process
 from db.engine import PROJECT_ROOT, create_db_engine, normalise_url
 from db.migrate import upgrade
 
@@ -43,6 +44,7 @@ class BenchDatabase:
     history_end: str
     counts: dict[str, int]
     seed_seconds: float | None = None
+    seed_peak_mb: float | None = None
 
     @property
     def escalations(self) -> int:
@@ -170,7 +172,6 @@ def ensure_database(
     A database is reused when the manifest records the same seed and scale and
     the database still holds the escalations the seed wrote.
     """
-    from seed_data.load import seed_database  # noqa: PLC0415  (numpy is slow to import)
 
     work_dir.mkdir(parents=True, exist_ok=True)
     url = database_url(
@@ -203,15 +204,17 @@ def ensure_database(
     if echo is not None:
         echo(f"Seeding {key} (seed {seed}, scale {scale:g})...")
     drop_database(backend, url, create=True)
-    engine = create_db_engine(url)
     end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    started = time.perf_counter()
-    try:
-        upgrade(engine)
-        counts = seed_database(engine, seed=seed, scale=scale, end=end)
-    finally:
-        engine.dispose()
-    seconds = time.perf_counter() - started
+    # A process of its own, like ``escalation-health seed``: the seed's peak
+    # memory (gigabytes at a million escalations) would otherwise stay in this
+    # process, and every measuring child forked from it would start with it.
+    request = {"url": url, "seed": seed, "scale": scale, "end": end.isoformat()}
+    command = [sys.executable, "-m", "bench.databases", json.dumps(request)]
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    output, seconds, peak_mb = run_process(command, environment)
+    counts = json.loads(output.strip().splitlines()[-1])
+    if echo is not None:
+        echo(f"  seeded in {seconds:.1f} s, peak memory {peak_mb:,.0f} MB")
     database = BenchDatabase(
         backend=backend,
         url=url,
@@ -220,10 +223,36 @@ def ensure_database(
         history_end=end.date().isoformat(),
         counts=counts,
         seed_seconds=seconds,
+        seed_peak_mb=peak_mb,
     )
     manifest = _read_manifest(work_dir)
     recorded_fields = asdict(database)
     del recorded_fields["url"], recorded_fields["seed_seconds"]
+    del recorded_fields["seed_peak_mb"]
     manifest[key] = recorded_fields
     _write_manifest(work_dir, manifest)
     return database
+
+
+def _seed_main(raw: str) -> int:
+    """The child's side of seeding: migrate, seed, print the counts as JSON."""
+    from seed_data.load import seed_database  # noqa: PLC0415  (numpy is slow to import)
+
+    request = json.loads(raw)
+    engine = create_db_engine(request["url"])
+    try:
+        upgrade(engine)
+        counts = seed_database(
+            engine,
+            seed=request["seed"],
+            scale=request["scale"],
+            end=datetime.fromisoformat(request["end"]),
+        )
+    finally:
+        engine.dispose()
+    sys.stdout.write("\n" + json.dumps(counts) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_seed_main(sys.argv[1]))

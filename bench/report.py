@@ -197,6 +197,24 @@ def suite_lines(results: Result) -> list[str]:
     return _table(header, rows)
 
 
+def seeding_lines(results: Result) -> list[str]:
+    """How long seeding took, for the databases this run seeded itself."""
+    seeded = [run for run in results["runs"] if run.get("seed_s") is not None]
+    if not seeded:
+        return ["Every database was seeded by an earlier run and reused."]
+    header = ["database", "escalations", "signals", "seed, whole process", "peak MB"]
+    rows = [
+        [
+            *_label(run),
+            f"{run.get('signals', 0):,}",
+            _seconds(run["seed_s"]),
+            _mb(run.get("seed_peak_mb")),
+        ]
+        for run in seeded
+    ]
+    return _table(header, rows)
+
+
 def target_lines(results: Result) -> list[str]:
     """The targets at a million escalations, met or missed."""
     targets = results["targets"]
@@ -324,6 +342,10 @@ def render_markdown(results: Result) -> str:
         "## Peak memory (MB)",
         "",
         *memory_lines(results),
+        "",
+        "## Seeding (`escalation-health seed` in a process of its own)",
+        "",
+        *seeding_lines(results),
         "",
     ]
     targets = target_lines(results)

@@ -15,10 +15,7 @@ import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +32,7 @@ from bench.databases import (
     postgres_server_url,
 )
 from bench.figures import disagreements
+from bench.process import run_process
 from bench.report import render_markdown, render_table
 from db.engine import PROJECT_ROOT, normalise_url
 
@@ -68,39 +66,6 @@ def _child_environment(cache_dir: Path) -> dict[str, str]:
         "PYTHONPATH": path,
         "ESCALATION_HEALTH_CACHE_DIR": str(cache_dir),
     }
-
-
-def run_process(
-    command: Sequence[str], environment: dict[str, str]
-) -> tuple[str, float, float]:
-    """Run ``command`` to the end; its output, wall seconds and peak memory (MB).
-
-    ``os.wait4`` reports the peak resident memory of exactly this child.
-    """
-    with (
-        tempfile.TemporaryFile() as output,
-        tempfile.TemporaryFile() as errors,
-    ):
-        started = time.perf_counter()
-        child = subprocess.Popen(
-            list(command),
-            stdout=output,
-            stderr=errors,
-            env=environment,
-            cwd=PROJECT_ROOT,
-        )
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds = time.perf_counter() - started
-        child.returncode = os.waitstatus_to_exitcode(status)
-        output.seek(0)
-        errors.seek(0)
-        text = output.read().decode(errors="replace")
-        if child.returncode != 0:
-            detail = errors.read().decode(errors="replace").strip()[-2000:]
-            message = f"{' '.join(command[:4])} failed ({child.returncode}):\n{detail}"
-            raise RuntimeError(message)
-    # ru_maxrss is in kilobytes on Linux.
-    return text, seconds, usage.ru_maxrss / 1024
 
 
 def run_probe(
@@ -169,6 +134,7 @@ def measure_database(
         "escalations": database.escalations,
         "signals": database.counts.get("signal", 0),
         "seed_s": database.seed_seconds,
+        "seed_peak_mb": database.seed_peak_mb,
     }
 
     echo("  loading into polars")

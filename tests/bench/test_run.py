@@ -103,8 +103,8 @@ def test_a_tiny_run_fills_every_table(
 
     markdown = (results_dir / "latest.md").read_text()
     for backend in chosen:
-        # One row in each of the summary, page, memory tables, and three in the
-        # paths table.
-        assert markdown.count(f"| {backend} | 200 |") == 6
+        # One row in each of the summary, page, memory and seeding tables, and
+        # three in the paths table.
+        assert markdown.count(f"| {backend} | 200 |") == 7
     for name, _ in PAGES:
         assert name in markdown
