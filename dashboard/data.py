@@ -255,7 +255,8 @@ def labelled_signals(
             )
         ]
     if batches:
-        return pl.concat(batches)
+        # The batches as they are, one chunk each: rechunking would copy them all.
+        return pl.concat(batches, rechunk=False)
     empty = pl.DataFrame(
         schema={name: SIGNAL_SCHEMA[name] for name in TONE_INPUT_COLUMNS}
     )
@@ -266,8 +267,14 @@ def labelled_signals(
 def signal_evaluations(
     url: str, fingerprint: tuple[int, int], since: datetime
 ) -> pl.DataFrame:
-    """Each account's rolling window and flag at every signal since ``since``."""
-    return flag_evaluations(labelled_signals(url, fingerprint, since))
+    """Each account's flag and exit share at every signal since ``since``."""
+    # Only what the backtest and the episodes read: the counts and shares of
+    # every evaluation would more than double this frame, the largest the
+    # page keeps.
+    return flag_evaluations(
+        labelled_signals(url, fingerprint, since),
+        columns=("account_id", "evaluated_at", "flagged", "exit_share"),
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -661,6 +661,8 @@ def _evaluations(totals: _SignalTotals, settings: EarlyWarningSettings) -> pl.Da
 def flag_evaluations(
     signals: pl.DataFrame,
     settings: EarlyWarningSettings = DEFAULT_EARLY_WARNING_SETTINGS,
+    *,
+    columns: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Each account's window counts and flag at every instant a signal arrived.
 
@@ -672,17 +674,20 @@ def flag_evaluations(
         Other columns are ignored.
     settings
         Window length, least number of signals and exit-share threshold.
+    columns
+        Only these columns of :data:`EVALUATION_SCHEMA`, to keep a large result
+        small; all of them when None.
 
     Returns
     -------
     pl.DataFrame
         One row per account and distinct ``observed_at`` (signals at the same
         instant are evaluated together), with the columns of
-        :data:`EVALUATION_SCHEMA`, sorted by account and time. The window
-        ending at ``evaluated_at`` holds the signals observed in
-        (evaluated_at - window_days, evaluated_at]; ``flagged`` is true when it
-        holds at least ``min_signals`` signals and exit-seeking ones make up at
-        least ``exit_share_threshold`` of them.
+        :data:`EVALUATION_SCHEMA` (or ``columns``), sorted by account and
+        time. The window ending at ``evaluated_at`` holds the signals observed
+        in (evaluated_at - window_days, evaluated_at]; ``flagged`` is true when
+        it holds at least ``min_signals`` signals and exit-seeking ones make up
+        at least ``exit_share_threshold`` of them.
 
     Examples
     --------
@@ -703,13 +708,22 @@ def flag_evaluations(
     [(1, 0, False), (2, 1, True), (2, 2, True)]
     """
     _check_signals(signals, needed_by="flag_evaluations")
+    wanted = EVALUATION_SCHEMA.names() if columns is None else list(columns)
+    unknown = sorted(set(wanted) - set(EVALUATION_SCHEMA.names()))
+    if unknown:
+        message = (
+            f"flag_evaluations has no columns {unknown}; "
+            f"it has {EVALUATION_SCHEMA.names()}"
+        )
+        raise ValueError(message)
     lean = signals.select(SIGNAL_COLUMNS)
     passes = account_passes(lean.get_column(ACCOUNT_ID), ROWS_PER_PASS)
-    if len(passes) == 1:
-        return _evaluations(_SignalTotals(lean), settings)
     # Account ranges ascend, so the passes joined end to end stay sorted.
     return pl.concat(
-        [_evaluations(_SignalTotals(lean.filter(keep)), settings) for keep in passes]
+        [
+            _evaluations(_SignalTotals(lean.filter(keep)), settings).select(wanted)
+            for keep in passes
+        ]
     )
 
 

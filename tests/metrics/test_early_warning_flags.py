@@ -612,3 +612,16 @@ def test_no_rows_or_rows_that_fit_make_one_pass_that_keeps_everything() -> None:
 
 def test_null_accounts_go_to_the_first_pass() -> None:
     assert _split([None, 1, 1, 2, 2], 2) == [[None, 1, 1], [2, 2]]
+
+
+def test_evaluations_can_keep_only_some_columns_and_refuse_unknown_ones() -> None:
+    rows = [(1, 1.0, "E"), (1, 2.0, "H"), (2, 2.0, "E")]
+    full = flag_evaluations(signals(rows), TEN_DAYS)
+
+    narrow = flag_evaluations(
+        signals(rows), TEN_DAYS, columns=["account_id", "flagged"]
+    )
+
+    assert_frame_equal(narrow, full.select("account_id", "flagged"))
+    with pytest.raises(ValueError, match=r"no columns \['tone'\]"):
+        flag_evaluations(signals(rows), TEN_DAYS, columns=["tone"])
