@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +21,9 @@ from db.engine import (
     create_db_engine,
     default_database_url,
 )
+
+if TYPE_CHECKING:
+    import polars as pl
 
 log = logging.getLogger(__name__)
 
@@ -435,23 +438,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def tone_eval_payload() -> dict[str, Any]:
-    """Score the shipped labelled signals and measure the tone model on them."""
+TONE_EVAL_SETS = {
+    "tuning": ("tuning set", "written with the lexicon: in-sample"),
+    "held_out": ("held-out set", "never used to tune the lexicon"),
+}
+"""The JSON key, display name and description of each set ``tone-eval`` measures."""
+
+
+def _tone_set_payload(
+    labelled: "pl.DataFrame", title: str, about: str
+) -> dict[str, Any]:
     from metrics.tone import (  # noqa: PLC0415  (polars is slow to import)
         OVERALL,
         accuracy_by_hard_case,
         evaluate,
-        load_labelled_set,
         score_tone,
     )
 
-    labelled = load_labelled_set()
     labelled = labelled.with_columns(
         predicted=score_tone(labelled.get_column("text")).get_column("tone")
     )
     scores = {row["tone"]: row for row in evaluate(labelled).iter_rows(named=True)}
     overall = scores.pop(OVERALL)
     return {
+        "name": title,
+        "about": about,
         "signals": labelled.height,
         "accuracy": overall["accuracy"],
         "macro_f1": overall["f1"],
@@ -466,10 +477,24 @@ def tone_eval_payload() -> dict[str, Any]:
     }
 
 
-def render_tone_eval(payload: dict[str, Any]) -> str:
-    """A readable plain-text rendering of the tone model's evaluation."""
+def tone_eval_payload() -> dict[str, Any]:
+    """Measure the tone model on the shipped tuning set and on the held-out set."""
+    from metrics.tone import (  # noqa: PLC0415  (polars is slow to import)
+        load_held_out_set,
+        load_labelled_set,
+    )
+
+    sets = {"tuning": load_labelled_set(), "held_out": load_held_out_set()}
+    return {
+        key: _tone_set_payload(sets[key], title, about)
+        for key, (title, about) in TONE_EVAL_SETS.items()
+    }
+
+
+def _render_tone_set(payload: dict[str, Any]) -> list[str]:
     lines = [
-        f"Tone model on the {payload['signals']:,} shipped labelled signals",
+        f"Tone model on the {payload['name']} ({payload['signals']:,} signals, "
+        f"{payload['about']})",
         "",
         f"  {'Tone':<14}  {'Precision':>9}  {'Recall':>7}  {'F1':>7}  {'Support':>7}",
     ]
@@ -491,11 +516,17 @@ def render_tone_eval(payload: dict[str, Any]) -> str:
             f"  {name:<14}  {row['count']:>7,}  "
             f"{_fmt(row['accuracy'], percent=True):>8}"
         )
-    return "\n".join(lines)
+    return lines
+
+
+def render_tone_eval(payload: dict[str, Any]) -> str:
+    """A readable plain-text rendering of the tone model's evaluation on each set."""
+    blocks = [_render_tone_set(payload[key]) for key in TONE_EVAL_SETS]
+    return "\n\n".join("\n".join(block) for block in blocks)
 
 
 def cmd_tone_eval(args: argparse.Namespace) -> int:
-    """Print how well the tone model labels the shipped signals."""
+    """Print how well the tone model labels the tuning and the held-out signals."""
     payload = tone_eval_payload()
     if args.json:
         _echo(json.dumps(payload, allow_nan=False))
@@ -629,7 +660,8 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.set_defaults(handler=cmd_export)
 
     tone_eval = commands.add_parser(
-        "tone-eval", help="measure the tone model on the shipped labelled signals"
+        "tone-eval",
+        help="measure the tone model on the tuning and the held-out signals",
     )
     tone_eval.add_argument("--json", action="store_true", help="print JSON")
     tone_eval.set_defaults(handler=cmd_tone_eval)

@@ -8,6 +8,8 @@ It is a lexicon, not a learned model: it knows only the phrases listed here.
 import json
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 
 import polars as pl
 
@@ -19,6 +21,9 @@ TONES = (HELP_SEEKING, FRUSTRATED, EXIT_SEEKING)
 
 HARD_CASES = ("sarcasm", "negation", "polite_exit", "mixed")
 LABELLED_SET = "labelled_signals.jsonl"
+"""The tuning set: written together with the lexicon, so its figures are in-sample."""
+HELD_OUT_SET = "held_out_signals.jsonl"
+"""Written after the lexicon and never used to tune it: the out-of-sample figure."""
 OVERALL = "overall"
 
 PRIOR = 0.5
@@ -473,24 +478,71 @@ def classify(text: str) -> ToneResult:
     return ToneResult(tone=tone, score=score, phrases=list(phrases))
 
 
-def load_labelled_set() -> pl.DataFrame:
-    """The hand-labelled signals shipped with the package (text, tone, source…)."""
-    path = resources.files("metrics").joinpath("tone_data", LABELLED_SET)
+SIGNAL_SCHEMA = {
+    "text": pl.String,
+    "tone": pl.String,
+    "source": pl.String,
+    "hard_case": pl.String,
+}
+
+
+def _signal_row(line: str, where: str) -> dict[str, str | None]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        message = f"{where} is not valid JSON: {error.msg}"
+        raise ValueError(message) from None
+    if not isinstance(row, dict):
+        message = f"{where} must be a JSON object, got {type(row).__name__}"
+        raise ValueError(message)
+    text = row.get("text")
+    if not isinstance(text, str) or not text.strip():
+        message = f"{where} needs a non-empty string 'text'"
+        raise ValueError(message)
+    tone = row.get("tone")
+    if tone not in TONES:
+        message = f"{where} has tone {tone!r}; the tones are {TONES}"
+        raise ValueError(message)
+    source = row.get("source")
+    if source is not None and not isinstance(source, str):
+        message = f"{where} has a 'source' that is not a string: {source!r}"
+        raise ValueError(message)
+    hard_case = row.get("hard_case")
+    if hard_case is not None and hard_case not in HARD_CASES:
+        message = (
+            f"{where} has hard_case {hard_case!r}; use null or one of {HARD_CASES}"
+        )
+        raise ValueError(message)
+    return {"text": text, "tone": tone, "source": source, "hard_case": hard_case}
+
+
+def read_signals(path: Path | Traversable) -> pl.DataFrame:
+    """Labelled signals from a JSON Lines file; a bad file or line is a ValueError."""
+    try:
+        content = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        message = f"cannot read the labelled signals {path}: {error}"
+        raise ValueError(message) from None
     rows = [
-        json.loads(line)
-        for line in path.read_text(encoding="utf-8").splitlines()
+        _signal_row(line, f"{path} line {number}")
+        for number, line in enumerate(content.splitlines(), start=1)
         if line.strip()
     ]
-    return pl.DataFrame(
-        rows,
-        schema={
-            "text": pl.String,
-            "tone": pl.String,
-            "source": pl.String,
-            "hard_case": pl.String,
-        },
-        orient="row",
-    )
+    return pl.DataFrame(rows, schema=SIGNAL_SCHEMA)
+
+
+def _shipped(name: str) -> Traversable:
+    return resources.files("metrics").joinpath("tone_data", name)
+
+
+def load_labelled_set() -> pl.DataFrame:
+    """The tuning set shipped with the package (text, tone, source, hard_case)."""
+    return read_signals(_shipped(LABELLED_SET))
+
+
+def load_held_out_set() -> pl.DataFrame:
+    """The held-out set shipped with the package, never used to tune the lexicon."""
+    return read_signals(_shipped(HELD_OUT_SET))
 
 
 def _predictions(labelled: pl.DataFrame) -> pl.DataFrame:

@@ -1,4 +1,7 @@
-"""The tone model: fixed examples, negation, evaluation arithmetic, the shipped set."""
+"""The tone model: fixed examples, negation, evaluation arithmetic, the shipped sets."""
+
+import re
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -15,7 +18,9 @@ from metrics.tone import (
     classify,
     evaluate,
     label_signals,
+    load_held_out_set,
     load_labelled_set,
+    read_signals,
     score_tone,
 )
 
@@ -199,6 +204,75 @@ def test_accuracy_on_the_shipped_set() -> None:
     assert scores.item(3, "accuracy") >= 0.85
     assert by_case.get_column("accuracy").min() >= 0.7
     assert by_case.get_column("hard_case").to_list() == sorted(HARD_CASES)
+
+
+def test_the_held_out_set_has_thirty_signals_per_tone() -> None:
+    held_out = load_held_out_set()
+
+    counts = dict(held_out.group_by("tone").len().iter_rows())
+    assert counts == dict.fromkeys(TONES, 30)
+    assert held_out.get_column("text").null_count() == 0
+
+
+def test_the_held_out_hard_cases_are_known_categories() -> None:
+    hard_cases = set(load_held_out_set().get_column("hard_case").drop_nulls())
+
+    assert hard_cases == set(HARD_CASES)
+
+
+def _normalised(texts: pl.Series) -> set[str]:
+    return {re.sub(r"\s+", " ", text.lower()).strip() for text in texts}
+
+
+def test_no_held_out_text_is_also_in_the_tuning_set() -> None:
+    # The held-out figure means something only if its texts are new to the lexicon.
+    held_out = _normalised(load_held_out_set().get_column("text"))
+    tuning = _normalised(load_labelled_set().get_column("text"))
+
+    assert len(held_out) == load_held_out_set().height
+    assert held_out.isdisjoint(tuning)
+
+
+def test_reading_a_missing_signals_file_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "absent.jsonl"
+
+    with pytest.raises(ValueError, match=r"absent\.jsonl"):
+        read_signals(missing)
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        ('{"tone": "frustrated"}', "non-empty string 'text'"),
+        ('{"text": "Hi", "tone": "angry"}', "tone 'angry'"),
+        ('{"text": "Hi", "tone": "frustrated", "hard_case": "irony"}', "'irony'"),
+    ],
+)
+def test_a_malformed_line_names_the_file_and_line(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    path = tmp_path / "signals.jsonl"
+    good = '{"text": "How do I add a user?", "tone": "help_seeking"}'
+    path.write_text(f"{good}\n\n{line}\n", encoding="utf-8")
+
+    with pytest.raises(ValueError, match=r"signals\.jsonl line 3") as error:
+        read_signals(path)
+    assert problem in str(error.value)
+
+
+def test_reading_a_well_formed_file_keeps_every_field(tmp_path: Path) -> None:
+    path = tmp_path / "signals.jsonl"
+    path.write_text(
+        '{"text": "We will cancel.", "tone": "exit_seeking", "source": "chat", '
+        '"hard_case": null}\n',
+        encoding="utf-8",
+    )
+
+    assert read_signals(path).rows() == [
+        ("We will cancel.", "exit_seeking", "chat", None)
+    ]
 
 
 def test_label_signals_matches_one_by_one_classification() -> None:
