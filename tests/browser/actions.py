@@ -36,11 +36,17 @@ _CLICK_TWICE = """(button) => new Promise((resolve) => {
 
 
 def settle(page: Any) -> None:
-    """Wait until the app's script has finished and every chart has drawn."""
+    """Wait until the run is over, every chart has drawn and no placeholder is left.
+
+    Streamlit shows grey placeholders where elements are still on their way; a
+    page can report its run over a moment before they are replaced.
+    """
     page.wait_for_selector(_SETTLED, timeout=WAIT_MS)
     page.wait_for_function(
         """() => [...document.querySelectorAll("[data-testid='stPlotlyChart']")]
-            .every((chart) => chart.querySelector('.main-svg'))""",
+            .every((chart) => chart.querySelector('.main-svg'))
+          && !document.querySelector(
+            "[data-testid='stSkeleton'], [data-testid='stSkeletonElement']")""",
         timeout=WAIT_MS,
     )
 
