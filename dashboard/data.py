@@ -1,9 +1,12 @@
 """Cached loaders: the only place where the app touches the database.
 
-Caches are keyed on small values (the database URL and its data version), never
-on frames: Streamlit hashes a frame argument from a sample of its rows and can
+Caches are keyed on small values (the database URL and a version), never on
+frames: Streamlit hashes a frame argument from a sample of its rows and can
 return a stale result. Every write bumps the data version in its own
-transaction, so the next rerun reloads exactly once and nothing else does.
+transaction; writes to the escalation history (accounts, escalations, level
+changes, signals) also bump the history version. What reads only the history is
+keyed on the history version, so logging a fix or recording a review reloads
+the fixes and reviews and leaves a million cached escalations alone.
 """
 
 import logging
@@ -34,7 +37,7 @@ from db.queries import (
     signal_fingerprint,
 )
 from db.snapshot import load_escalation_snapshot, load_level_change_snapshot
-from db.version import read_data_version
+from db.version import read_versions
 from metrics.agenda import Agenda, build_agenda, preread_trend
 from metrics.business_hours import with_business_latency
 from metrics.early_warning import (
@@ -109,33 +112,38 @@ def get_engine(url: str) -> Engine:
     return engine
 
 
-def current_data_version(url: str) -> int:
-    """Read the data version; one tiny query per rerun."""
+def current_versions(url: str) -> tuple[int, int]:
+    """The data version and the history version; one tiny query per rerun."""
     with get_engine(url).connect() as connection:
-        return read_data_version(connection=connection)
+        return read_versions(connection=connection)
 
 
 @st.cache_resource(show_spinner="Loading the escalation history…", max_entries=2)
-def raw_escalations(url: str, version: int) -> pl.DataFrame:
+def raw_escalations(url: str, history_version: int) -> pl.DataFrame:
     """The escalation columns the pages read, straight from the database.
 
     Cached as a resource: every rerun gets the same frame without copying it,
     so callers must never mutate it (polars frames are immutable anyway).
-    ``version`` is part of the key only; it makes a write visible at once.
+    ``history_version`` is part of the key only; it makes a write to the
+    history visible at once.
     """
-    del version
-    # The columnar copy keys itself on the data version it reads with the rows.
+    del history_version
+    # The columnar copy keys itself on the history version it reads with the rows.
     return load_escalation_snapshot(get_engine(url), OVERVIEW_COLUMNS)
 
 
 @st.cache_resource(show_spinner="Working out latency and lateness…", max_entries=4)
-def prepared_escalations(url: str, version: int, business_hours: bool) -> pl.DataFrame:
+def prepared_escalations(
+    url: str, history_version: int, business_hours: bool
+) -> pl.DataFrame:
     """All escalations with latency, lateness and recurrence worked out.
 
     With ``business_hours`` the latency counts only each team's working hours
     and lateness is judged on that count.
     """
-    prepared = prepare_escalations(raw_escalations(url, version), DEFAULT_SETTINGS)
+    prepared = prepare_escalations(
+        raw_escalations(url, history_version), DEFAULT_SETTINGS
+    )
     if not business_hours:
         return prepared
     with get_engine(url).connect() as connection:
@@ -144,9 +152,9 @@ def prepared_escalations(url: str, version: int, business_hours: bool) -> pl.Dat
 
 
 @st.cache_resource(show_spinner="Loading level changes…", max_entries=2)
-def level_changes(url: str, version: int) -> pl.DataFrame:
+def level_changes(url: str, history_version: int) -> pl.DataFrame:
     """Every level change with what it changed and whether it was noise."""
-    del version
+    del history_version
     # Read column by column through the copy: row by row, a million level
     # changes cost ten seconds and a gigabyte of Python objects at their peak.
     return with_structural_changes(load_level_change_snapshot(get_engine(url)))
@@ -154,11 +162,11 @@ def level_changes(url: str, version: int) -> pl.DataFrame:
 
 @st.cache_resource(show_spinner="Working out recurrence…", max_entries=4)
 def escalations_with_window(
-    url: str, version: int, business_hours: bool, window_days: int
+    url: str, history_version: int, business_hours: bool, window_days: int
 ) -> pl.DataFrame:
     """The prepared history with recurrence worked out for another window."""
     return with_recurrence_window(
-        prepared_escalations(url, version, business_hours), window_days
+        prepared_escalations(url, history_version, business_hours), window_days
     )
 
 
@@ -195,9 +203,9 @@ def fix_history(url: str, version: int, fix_id: int) -> pl.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def filter_options(url: str, version: int) -> dict[str, list[str]]:
+def filter_options(url: str, history_version: int) -> dict[str, list[str]]:
     """Distinct segments, teams, trigger types and severities."""
-    del version
+    del history_version
     with get_engine(url).connect() as connection:
         return load_filter_options(connection=connection)
 
@@ -220,9 +228,9 @@ EARLY_WARNING_DAYS = 365
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def signals_fingerprint(url: str, version: int) -> tuple[int, int]:
-    """Signal count and highest id, read once per data version."""
-    del version
+def signals_fingerprint(url: str, history_version: int) -> tuple[int, int]:
+    """Signal count and highest id, read once per history version."""
+    del history_version
     with get_engine(url).connect() as connection:
         return signal_fingerprint(connection=connection)
 
@@ -278,9 +286,11 @@ def signal_evaluations(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def account_signals_explained(url: str, version: int, account_id: int) -> pl.DataFrame:
+def account_signals_explained(
+    url: str, history_version: int, account_id: int
+) -> pl.DataFrame:
     """One account's signals with their text, the model's tone and its phrases."""
-    del version
+    del history_version
     with get_engine(url).connect() as connection:
         signals = load_signals(connection=connection, account_id=account_id)
     return label_signals(signals, keep_phrases=True)
@@ -295,8 +305,17 @@ def flag_decisions(url: str, version: int) -> pl.DataFrame:
 
 
 @dataclass(frozen=True)
+class Alarm:
+    """How the flag would have done on history: the backtest and its episodes."""
+
+    backtest: pl.DataFrame
+    episodes: pl.DataFrame
+    summary: pl.DataFrame
+
+
+@dataclass(frozen=True)
 class EarlyWarning:
-    """What the Early warning page shows, worked out once per data version."""
+    """What the Early warning page shows: current flags and the alarm's record."""
 
     flags: pl.DataFrame
     backtest: pl.DataFrame
@@ -305,49 +324,75 @@ class EarlyWarning:
     since: datetime
 
 
-@st.cache_resource(
-    show_spinner="Looking for accounts drifting toward leaving…", max_entries=2
-)
-def early_warning(url: str, version: int, as_of: datetime) -> EarlyWarning:
-    """Current flags, similar past cases and the backtest as of ``as_of``.
+@st.cache_resource(show_spinner="Backtesting the flag on history…", max_entries=2)
+def alarm_record(url: str, history_version: int, as_of: datetime) -> Alarm:
+    """The backtest and the flag episodes as of ``as_of``, per history version.
 
-    Pages pass :func:`judged_at`, so that reruns within an hour reuse the
-    result; any write changes the data version and with it the key, so a
-    decision or a new signal shows at once.
+    Decisions on flags do not enter them, so deciding on a flag or logging a
+    fix leaves them cached.
     """
     since = early_warning_start(as_of)
-    fingerprint = signals_fingerprint(url, version)
+    fingerprint = signals_fingerprint(url, history_version)
     signals = labelled_signals(url, fingerprint, since)
-    history = raw_escalations(url, version)
-    decisions = flag_decisions(url, version)
     evaluations = signal_evaluations(url, fingerprint, since)
-    flags = current_flags(signals, history, decisions, as_of=as_of)
     # Only escalations whose whole run-up lies inside the signals read are
-    # judged or compared: earlier ones would look unflagged for want of data.
-    # Lateness and recurrence come from the whole history, read in calendar
-    # hours as the backtest's definition says.
+    # judged: earlier ones would look unflagged for want of data. Lateness and
+    # recurrence come from the whole history, in calendar hours as the
+    # backtest's definition says.
     settings = DEFAULT_EARLY_WARNING_SETTINGS
     judged = (
-        prepared_escalations(url, version, False)
+        prepared_escalations(url, history_version, False)
         .select(BACKTEST_INPUT_COLUMNS)
         .filter(
             pl.col("escalated_at") >= since + timedelta(days=settings.lookback_days)
         )
     )
     tested = backtest(signals, judged, evaluations=evaluations)
-    episodes = flag_episodes(signals, history, as_of=as_of, evaluations=evaluations)
+    episodes = flag_episodes(
+        signals,
+        raw_escalations(url, history_version),
+        as_of=as_of,
+        evaluations=evaluations,
+    )
+    return Alarm(
+        backtest=tested, episodes=episodes, summary=backtest_summary(tested, episodes)
+    )
+
+
+@st.cache_resource(
+    show_spinner="Looking for accounts drifting toward leaving…", max_entries=2
+)
+def early_warning(
+    url: str, version: int, history_version: int, as_of: datetime
+) -> EarlyWarning:
+    """Current flags and the alarm's record as of ``as_of``.
+
+    Pages pass :func:`judged_at`, so that reruns within an hour reuse the
+    result. The flags read people's decisions, so any write changes their key
+    and a decision shows at once; the expensive parts are cached per history
+    version or per signal fingerprint underneath.
+    """
+    since = early_warning_start(as_of)
+    signals = labelled_signals(url, signals_fingerprint(url, history_version), since)
+    flags = current_flags(
+        signals,
+        raw_escalations(url, history_version),
+        flag_decisions(url, version),
+        as_of=as_of,
+    )
+    record = alarm_record(url, history_version, as_of)
     return EarlyWarning(
         flags=flags,
-        backtest=tested,
-        episodes=episodes,
-        summary=backtest_summary(tested, episodes),
+        backtest=record.backtest,
+        episodes=record.episodes,
+        summary=record.summary,
         since=since,
     )
 
 
 @st.cache_resource(show_spinner="Comparing with past cases…", max_entries=16)
 def similar_cases(
-    url: str, version: int, as_of: datetime, account_id: int
+    url: str, history_version: int, as_of: datetime, account_id: int
 ) -> pl.DataFrame:
     """Past late or recurring escalations whose run-up looked like this account's.
 
@@ -355,16 +400,15 @@ def similar_cases(
     each comparison scans every past case, which adds up on a large history.
     """
     since = early_warning_start(as_of)
-    state = early_warning(url, version, as_of)
-    flag = state.flags.filter(pl.col("account_id") == account_id)
+    flag = pl.DataFrame({"account_id": [account_id]}, schema={"account_id": pl.Int64})
     weeks = timedelta(weeks=DEFAULT_EARLY_WARNING_SETTINGS.trajectory_weeks)
     # Only escalations whose whole run-up lies inside the signals read.
     comparable = (
-        prepared_escalations(url, version, False)
+        prepared_escalations(url, history_version, False)
         .select(*BACKTEST_INPUT_COLUMNS, "account_name")
         .filter(pl.col("escalated_at") >= since + weeks)
     )
-    signals = labelled_signals(url, signals_fingerprint(url, version), since)
+    signals = labelled_signals(url, signals_fingerprint(url, history_version), since)
     return similar_past_cases(signals, comparable, flag, as_of=as_of)
 
 
@@ -375,9 +419,9 @@ def early_warning_start(as_of: datetime) -> datetime:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def accounts(url: str, version: int) -> pl.DataFrame:
+def accounts(url: str, history_version: int) -> pl.DataFrame:
     """Every account with its segment, region, team and renewal date."""
-    del version
+    del history_version
     with get_engine(url).connect() as connection:
         return load_accounts(connection=connection)
 
@@ -388,7 +432,9 @@ def accounts(url: str, version: int) -> pl.DataFrame:
 def fix_impact_table(
     url: str,
     version: int,
+    history_version: int,
     scope: tuple[bool, tuple[str, ...], tuple[str, ...], tuple[str, ...]],
+    *,
     window_weeks: int,
     as_of: datetime,
 ) -> pl.DataFrame:
@@ -400,7 +446,7 @@ def fix_impact_table(
     """
     business_hours, segments, teams, severities = scope
     history = filter_escalations(
-        prepared_escalations(url, version, business_hours),
+        prepared_escalations(url, history_version, business_hours),
         segments=segments,
         teams=teams,
         severities=severities,
@@ -411,10 +457,10 @@ def fix_impact_table(
 
 @st.cache_resource(show_spinner="Preparing the agenda…", max_entries=4)
 def repair_agenda(
-    url: str, version: int, business_hours: bool, as_of: datetime
+    url: str, version: int, history_version: int, business_hours: bool, as_of: datetime
 ) -> tuple[Agenda, pl.DataFrame]:
     """The repair review's agenda since the last recorded review, and its trend."""
-    history = prepared_escalations(url, version, business_hours)
+    history = prepared_escalations(url, history_version, business_hours)
     meetings = reviews(url, version)
     last_review_on = meetings["held_on"][0] if meetings.height else None
     agenda = build_agenda(
@@ -424,7 +470,7 @@ def repair_agenda(
 
 
 def clear_caches() -> None:
-    """Forget every cached load, e.g. after a write outside the data version."""
+    """Forget every cached load, e.g. after a write outside the data versions."""
     raw_escalations.clear()
     prepared_escalations.clear()
     level_changes.clear()
@@ -439,6 +485,7 @@ def clear_caches() -> None:
     signal_evaluations.clear()
     account_signals_explained.clear()
     flag_decisions.clear()
+    alarm_record.clear()
     early_warning.clear()
     similar_cases.clear()
     accounts.clear()

@@ -72,10 +72,10 @@ def escalation_id_from_url() -> int | None:
 
 @st.cache_data(show_spinner="Loading the escalation…", max_entries=64)
 def load_escalation_story(
-    url: str, version: int, escalation_id: int
+    url: str, history_version: int, escalation_id: int
 ) -> EscalationStory | None:
     """The record, its signals, level changes and its account's other escalations."""
-    del version
+    del history_version
     with get_engine(url).connect() as connection:
         record = load_escalation(connection=connection, escalation_id=escalation_id)
         if record is None:

@@ -12,7 +12,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard.data import (
-    current_data_version,
+    current_versions,
     database_url,
     filter_options,
     prepared_escalations,
@@ -35,6 +35,9 @@ class PageContext:
 
     url: str
     version: int
+    """Bumped by every write: the key of what reads fixes, reviews, decisions."""
+    history_version: int
+    """Bumped by writes to the escalation history: the key of what reads only it."""
     escalations: pl.DataFrame
     filters: Filters
     measure: LatencyMeasure
@@ -63,8 +66,8 @@ def prepare_context() -> None:
     """Load (cached) data, draw the shared filters, and stash both."""
     url = database_url()
     try:
-        version = current_data_version(url)
-        options = filter_options(url, version)
+        version, history_version = current_versions(url)
+        options = filter_options(url, history_version)
     except DatabaseError as error:
         log.warning("Database unavailable: %s", error)
         st.session_state[_STATE_KEY] = None
@@ -81,14 +84,19 @@ def prepare_context() -> None:
         st.warning("Fix the period in the sidebar to see figures.")
         st.stop()
     try:
-        escalations = prepared_escalations(url, version, filters.business_hours)
+        escalations = prepared_escalations(url, history_version, filters.business_hours)
     except ValueError as error:
         # Bad configuration (a holiday that is not a date, an unknown time zone).
         st.session_state[_STATE_KEY] = None
         st.error(f"{error}. Fix the setting and reload.", icon=":material/settings:")
         st.stop()
     st.session_state[_STATE_KEY] = PageContext(
-        url, version, escalations, filters, measure_for(filters.business_hours)
+        url,
+        version,
+        history_version,
+        escalations,
+        filters,
+        measure_for(filters.business_hours),
     )
 
 

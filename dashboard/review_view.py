@@ -244,7 +244,14 @@ def render_early(early: pl.DataFrame) -> None:
 
 def _verdict(context: PageContext, fix_id: int) -> dict[str, Any]:
     scope = (context.filters.business_hours, (), (), ())
-    impact = fix_impact_table(context.url, context.version, scope, 8, judged_at())
+    impact = fix_impact_table(
+        context.url,
+        context.version,
+        context.history_version,
+        scope,
+        window_weeks=8,
+        as_of=judged_at(),
+    )
     return impact.filter(pl.col("fix_id") == fix_id).row(0, named=True)
 
 

@@ -382,12 +382,19 @@ def _version_bump(dialect: sa.Dialect) -> tuple[str, list[Any]]:
     changed_at = version.c.changed_at
     process = changed_at.type.bind_processor(dialect)
     now = datetime.now(UTC)
+    stamp = process(now) if process is not None else now
+    # A bulk load writes the history: both counters move.
+    counters = (version.c.version.name, version.c.history_version.name)
+    times = (changed_at.name, version.c.history_changed_at.name)
+    assignments = ", ".join(
+        [f"{_quoted(name)} = {_quoted(name)} + 1" for name in counters]
+        + [f"{_quoted(name)} = ?" for name in times]
+    )
     statement = (
-        f"UPDATE {_quoted(version.name)} SET {_quoted(version.c.version.name)} = "
-        f"{_quoted(version.c.version.name)} + 1, {_quoted(changed_at.name)} = ? "
+        f"UPDATE {_quoted(version.name)} SET {assignments} "
         f"WHERE {_quoted(version.c.id.name)} = 1"
     )
-    return statement, [process(now) if process is not None else now]
+    return statement, [stamp, stamp]
 
 
 @contextmanager
@@ -834,7 +841,7 @@ def bulk_insert(
                         lambda t, f: _core_insert(connection, t, f, tally),
                     )
             # Caches key on the data version; the load is one write like any other.
-            bump_data_version(connection=connection)
+            bump_data_version(connection=connection, history=True)
     log.info(
         "bulk insert of %s rows took %.1f s", tally.done, time.perf_counter() - started
     )

@@ -576,7 +576,7 @@ def open_escalation_from_flag(
                     submission_token=clean_token,
                 )
             )
-            bump_data_version(connection=connection)
+            bump_data_version(connection=connection, history=True)
     except IntegrityError:
         # Another submit of the same form won while this one ran; this
         # transaction is rolled back, so read the winner in a fresh one.
@@ -671,7 +671,7 @@ def dismiss_flag(
                     .returning(_DECISION.c.id)
                 ).scalar_one()
             )
-            bump_data_version(connection=connection)
+            bump_data_version(connection=connection, history=False)
     except IntegrityError:
         existing = _existing_decision(engine, clean_token)
         if existing is None:

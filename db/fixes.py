@@ -402,7 +402,7 @@ def create_fix(*, engine: Engine, data: FixInput, now: datetime) -> int:
                     new_value=json.dumps(snapshot, sort_keys=True),
                 )
             )
-            bump_data_version(connection=connection)
+            bump_data_version(connection=connection, history=False)
     except IntegrityError:
         # The failed transaction is rolled back (PostgreSQL would refuse any
         # further statement in it); the winner's row is read in a fresh one.
@@ -569,7 +569,7 @@ def change_fix_status(
         _apply(
             connection, fix_id, before, changes, author=author.strip(), now=changed_at
         )
-        bump_data_version(connection=connection)
+        bump_data_version(connection=connection, history=False)
 
     log.info("fix %s moved from %s to %s by %s", fix_id, current, new_status, author)
     return expected_version + 1
@@ -649,7 +649,7 @@ def update_fix(
             )
             if not written:
                 raise _NothingChanged
-            bump_data_version(connection=connection)
+            bump_data_version(connection=connection, history=False)
     except _NothingChanged:
         return expected_version
 
@@ -716,7 +716,7 @@ def link_escalations(
                     new_value=", ".join(map(str, sorted(linked | set(added)))),
                 )
             )
-            bump_data_version(connection=connection)
+            bump_data_version(connection=connection, history=False)
     except _NothingChanged:
         return expected_version
 
@@ -858,7 +858,7 @@ def record_review(*, engine: Engine, data: ReviewInput, now: datetime) -> int:
                     insert(_REVIEW).values(**values).returning(_REVIEW.c.id)
                 ).scalar_one()
             )
-            bump_data_version(connection=connection)
+            bump_data_version(connection=connection, history=False)
     except IntegrityError:
         # Another submit of the same form won; read its row in a fresh
         # transaction, since this one is rolled back.

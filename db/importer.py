@@ -1362,7 +1362,12 @@ def run_import(
             history = _fix_history(plan, moment)
             if history:
                 connection.execute(sa.insert(_HISTORY), history)
-        bump_data_version(connection=connection)
+        # Fixes are not part of the escalation history; accounts created for
+        # them are.
+        bump_data_version(
+            connection=connection,
+            history=plan.table is not _FIX or accounts.height > 0,
+        )
     log.info(
         "imported %s %s: %s inserted, %s updated, %s unchanged, %s rejected",
         report.total_rows,

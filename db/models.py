@@ -310,9 +310,13 @@ class ProcessFixEscalation(SQLModel, table=True):
 
 
 class DataVersion(SQLModel, table=True):
-    """A single counter that every write bumps in its own transaction.
+    """Two counters in one row, bumped in the transaction of the write they count.
 
-    Caches key on it: a write shows at once and nothing else reloads.
+    ``version`` counts every write; ``history_version`` only writes to the
+    escalation history (accounts, escalations, level changes, signals), so that
+    logging a fix or dismissing a flag leaves the cached history in place.
+    Caches key on the counter of what they read: a write shows at once and
+    nothing else reloads.
     """
 
     __tablename__ = "data_version"
@@ -320,6 +324,10 @@ class DataVersion(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     version: int = Field(default=0, ge=0)
     changed_at: datetime | None = None
+    history_version: int = Field(
+        default=0, ge=0, sa_column_kwargs={"server_default": "0"}
+    )
+    history_changed_at: datetime | None = None
 
 
 class FlagDecision(StrEnum):

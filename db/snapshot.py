@@ -5,11 +5,12 @@ reads) and, in a file of its own, their level changes.
 
 Reading a million escalations row by row out of the database takes tens of
 seconds; reading the same columns from a Parquet file takes tens of
-milliseconds. The copy is keyed on the database's identity and on its data
-version row (the number and the moment it last changed), which every write bumps
-in its own transaction: a write makes the next read reload once, and a restored
-backup whose counter happens to match an old copy is still told apart by its
-``changed_at``.
+milliseconds. The copy is keyed on the database's identity and on its history
+version (the number and the moment it last changed), which every write to
+accounts, escalations, level changes or signals bumps in its own transaction: such
+a write makes the next read reload once, a logged fix or a review leaves the copy
+alone, and a restored backup whose counter happens to match an old copy is still
+told apart by the moment.
 
 The key and the rows are read in one transaction (a single read transaction on
 SQLite, REPEATABLE READ on PostgreSQL), so a copy never holds rows newer or older
@@ -52,10 +53,17 @@ UTC_DATETIME = pl.Datetime("us", "UTC")
 # The data version row, described here rather than imported from db.models: the
 # models (and sqlmodel) take about a third of a second to import, which the
 # ``metrics`` command would pay on every start for a two-column read.
+# The copies are keyed on the history version: only writes to accounts,
+# escalations, level changes or signals make them stale, not a logged fix.
 _VERSION_TABLE = table(
-    "data_version", column("id"), column("version"), column("changed_at")
+    "data_version",
+    column("id"),
+    column("history_version"),
+    column("history_changed_at"),
 )
-_VERSION_SQL = "SELECT version, changed_at FROM data_version WHERE id = 1"
+_VERSION_SQL = (
+    "SELECT history_version, history_changed_at FROM data_version WHERE id = 1"
+)
 # SQLAlchemy writes SQLite datetimes as UTC text, always with six fraction digits;
 # the optional fraction here also reads values written without one.
 _SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S%.f"
@@ -106,7 +114,7 @@ def _cacheable(engine: Engine) -> bool:
 
 
 def _key(engine: Engine, row: Sequence[Any] | None, schema: str) -> SnapshotKey:
-    """The key for a data version row (version, changed_at) read from ``engine``."""
+    """The key for a version row (history version, its time) read from ``engine``."""
     url = engine.url
     path = _sqlite_path(engine)
     if path is not None:
@@ -125,7 +133,10 @@ def read_snapshot_key(*, connection: Connection) -> SnapshotKey:
     one database never share a copy.
     """
     engine = connection.engine
-    selected: list[Any] = [_VERSION_TABLE.c.version, _VERSION_TABLE.c.changed_at]
+    selected: list[Any] = [
+        _VERSION_TABLE.c.history_version,
+        _VERSION_TABLE.c.history_changed_at,
+    ]
     if not is_sqlite(engine):
         selected.append(func.current_schema())
     row = connection.execute(select(*selected).where(_VERSION_TABLE.c.id == 1)).first()
@@ -321,7 +332,7 @@ def _sqlite_reader_main() -> int:
     """The child's side of :func:`_load_sqlite_adbc`: read, write to stdout.
 
     Reads ``{"path", "sql"}`` as JSON on stdin; writes a length-prefixed JSON
-    header (the data version row) and then the rows as an Arrow IPC stream.
+    header (the history version row) and then the rows as an Arrow IPC stream.
     """
     import adbc_driver_sqlite.dbapi as adbc_sqlite  # noqa: PLC0415
     import pyarrow as pa  # noqa: PLC0415
@@ -542,7 +553,7 @@ def _snapshot(
     key, frame = _load(engine, source, tuple(source.columns()))
     _write_copy(place, key, source.name, frame)
     log.info(
-        "Copied %s %s at data version %s in %.1f s",
+        "Copied %s %s at history version %s in %.1f s",
         frame.height,
         source.name.replace("_", " "),
         key.version,
@@ -559,7 +570,7 @@ def load_escalation_snapshot(
 ) -> pl.DataFrame:
     """Escalations as ``db.queries.load_escalations`` returns them, from the copy.
 
-    Reads the data version first; when a copy for it exists, reads only
+    Reads the history version first; when a copy for it exists, reads only
     ``columns`` from it. Otherwise reads every column from the database in one
     transaction with the version, writes the copy for next time and returns the
     columns asked for.

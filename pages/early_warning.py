@@ -41,10 +41,10 @@ st.caption(
 render_rule()
 render_notices()
 
-state = early_warning(context.url, context.version, as_of)
+state = early_warning(context.url, context.version, context.history_version, as_of)
 flagged = flagged_accounts(
     state.flags,
-    accounts(context.url, context.version),
+    accounts(context.url, context.history_version),
     context.filters.segments,
     context.filters.teams,
 )
@@ -69,8 +69,10 @@ else:
     render_flag_table(shown)
     account_id = choose_account(shown)
     flag = flagged.filter(pl.col("account_id") == account_id).row(0, named=True)
-    signals = account_signals_explained(context.url, context.version, account_id)
-    similar = similar_cases(context.url, context.version, as_of, account_id)
+    signals = account_signals_explained(
+        context.url, context.history_version, account_id
+    )
+    similar = similar_cases(context.url, context.history_version, as_of, account_id)
 
     st.subheader(f"Why {plain(flag['account_name'])} is flagged")
     render_why(signals, similar, as_of)

@@ -28,7 +28,7 @@ if escalation_id is None:
     )
     st.stop()
 
-story = load_escalation_story(context.url, context.version, escalation_id)
+story = load_escalation_story(context.url, context.history_version, escalation_id)
 if story is None:
     st.title("Escalation")
     st.warning(

@@ -51,9 +51,10 @@ scope = filter_escalations(
 impact = fix_impact_table(
     context.url,
     context.version,
+    context.history_version,
     (filters.business_hours, filters.segments, filters.teams, filters.severities),
-    window_weeks,
-    judged_at(),
+    window_weeks=window_weeks,
+    as_of=judged_at(),
 )
 
 st.subheader("All fixes")

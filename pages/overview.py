@@ -72,7 +72,7 @@ trigger_type_table(by_trigger_type(current), context.measure)
 st.subheader("Are escalations fit to act on?")
 render_quality_tiles(
     current,
-    level_changes(context.url, context.version).join(
+    level_changes(context.url, context.history_version).join(
         current.select(pl.col("id").alias("escalation_id")),
         on="escalation_id",
         how="semi",

@@ -39,7 +39,7 @@ st.caption(
 )
 
 history = escalations_with_window(
-    context.url, context.version, filters.business_hours, window_days
+    context.url, context.history_version, filters.business_hours, window_days
 )
 chosen = context.chosen(history)
 if chosen.is_empty():

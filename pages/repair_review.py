@@ -28,7 +28,11 @@ links = fix_links(context.url, context.version)
 meetings = reviews(context.url, context.version)
 last_review_on = meetings["held_on"][0] if meetings.height else None
 agenda, trend = repair_agenda(
-    context.url, context.version, context.filters.business_hours, judged_at()
+    context.url,
+    context.version,
+    context.history_version,
+    context.filters.business_hours,
+    judged_at(),
 )
 
 st.title("Repair review")

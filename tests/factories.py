@@ -1,12 +1,13 @@
 """Small builders for hand-made histories, written through the ORM."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from db.fixes import FixInput
 from db.models import Account, Escalation, LevelChange, ProcessFix, Signal, Team
 from db.version import bump_data_version
 
@@ -107,12 +108,34 @@ def team(name: str, time_zone: str) -> Team:
     return Team(name=name, time_zone=time_zone)
 
 
-def write(engine: Engine, *rows: Any) -> list[int]:
-    """Insert rows in one transaction, bump the data version, return the ids."""
+def write(engine: Engine, *rows: Any, bump_versions: bool = True) -> list[int]:
+    """Insert rows in one transaction, bump the data versions, return the ids.
+
+    ``bump_versions=False`` is for a database at an old revision, whose version
+    row lacks today's columns.
+    """
     with Session(engine) as session:
         session.add_all(rows)
         session.flush()
         ids = [getattr(row, "id", None) for row in rows]
-        bump_data_version(connection=session.connection())
+        if bump_versions:
+            bump_data_version(connection=session.connection(), history=True)
         session.commit()
     return ids
+
+
+def fix_input(**fields: Any) -> FixInput:
+    """A valid new fix; ``fields`` override single answers."""
+    values: dict[str, Any] = {
+        "title": "Name an owner for every SLA breach",
+        "trigger_type": "sla_breach",
+        "root_cause": "ownership_handoff",
+        "owner": "Dana Okafor",
+        "due_on": date(2026, 3, 30),
+        "expected_effect": "Half as many late SLA escalations",
+        "escalation_ids": (),
+        "author": "Priya Raman",
+        "token": "token-1",
+    }
+    values.update(fields)
+    return FixInput(**values)

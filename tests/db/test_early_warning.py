@@ -26,7 +26,7 @@ from db.early_warning import (
 from db.migrate import alembic_config, current_revision, head_revision, upgrade
 from db.models import EarlyWarningDecision
 from db.queries import load_escalation, load_signals
-from db.version import read_data_version
+from db.version import read_data_version, read_versions
 from tests.factories import account, at, escalation, signal, write
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
@@ -134,6 +134,12 @@ def data_version(engine: Engine) -> int:
         return read_data_version(connection=connection)
 
 
+def history_version(engine: Engine) -> int:
+    """The history version as it stands."""
+    with engine.connect() as connection:
+        return read_versions(connection=connection)[1]
+
+
 def decisions(engine: Engine) -> pl.DataFrame:
     """Every recorded decision, as the page reads them."""
     with engine.connect() as connection:
@@ -182,6 +188,7 @@ def test_opening_creates_one_escalation_as_the_person_wrote_it(
     flagged = flagged_account(db_engine)
     escalations_before = count(db_engine, "escalation")
     version_before = data_version(db_engine)
+    history_before = history_version(db_engine)
 
     escalation_id = open_escalation_from_flag(db_engine, **open_args(flagged))
 
@@ -269,6 +276,8 @@ def test_opening_creates_one_escalation_as_the_person_wrote_it(
         ).drop("id"),
     )
     assert data_version(db_engine) == version_before + 1
+    # A new escalation is part of the history: its cached copies must reload.
+    assert history_version(db_engine) == history_before + 1
 
 
 def test_a_packet_may_come_as_a_mapping_with_only_the_required_answers(
@@ -406,6 +415,7 @@ def test_dismissing_records_who_and_why_and_opens_nothing(db_engine: Engine) -> 
     escalations_before = count(db_engine, "escalation")
     owners_before = signal_owners(db_engine, flagged.account_id)
     version_before = data_version(db_engine)
+    history_before = history_version(db_engine)
 
     decision_id = dismiss_flag(db_engine, **dismiss_args(flagged))
 
@@ -435,6 +445,7 @@ def test_dismissing_records_who_and_why_and_opens_nothing(db_engine: Engine) -> 
     assert count(db_engine, "escalation") == escalations_before
     assert signal_owners(db_engine, flagged.account_id) == owners_before
     assert data_version(db_engine) == version_before + 1
+    assert history_version(db_engine) == history_before
 
 
 # Double submits

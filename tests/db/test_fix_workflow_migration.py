@@ -45,8 +45,11 @@ def fix_at_0002(engine: Engine) -> int:
     Returns the escalation's id; the fix is id 1.
     """
     upgrade(engine, "0002")
-    (account_id,) = write(engine, account())
-    (escalation_id,) = write(engine, escalation(account_id, at("2026-01-05"), 4))
+    # At 0002 the version row has no history counter yet.
+    (account_id,) = write(engine, account(), bump_versions=False)
+    (escalation_id,) = write(
+        engine, escalation(account_id, at("2026-01-05"), 4), bump_versions=False
+    )
     with engine.begin() as connection:
         connection.execute(
             text(

@@ -30,8 +30,8 @@ from db.fixes import (
     update_fix,
     validate_fix,
 )
-from db.version import read_data_version
-from tests.factories import account, at, escalation, write
+from db.version import read_data_version, read_versions
+from tests.factories import account, at, escalation, fix_input, write
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
@@ -42,23 +42,6 @@ WRITTEN_TABLES = (
     "review_meeting",
     "data_version",
 )
-
-
-def fix_input(**fields: Any) -> FixInput:
-    """A valid new fix; ``fields`` override single answers."""
-    values: dict[str, Any] = {
-        "title": "Name an owner for every SLA breach",
-        "trigger_type": "sla_breach",
-        "root_cause": "ownership_handoff",
-        "owner": "Dana Okafor",
-        "due_on": date(2026, 3, 30),
-        "expected_effect": "Half as many late SLA escalations",
-        "escalation_ids": (),
-        "author": "Priya Raman",
-        "token": "token-1",
-    }
-    values.update(fields)
-    return FixInput(**values)
 
 
 def two_escalations(engine: Engine) -> list[int]:
@@ -86,6 +69,11 @@ def stored(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
 def data_version(engine: Engine) -> int:
     with engine.connect() as connection:
         return read_data_version(connection=connection)
+
+
+def history_version(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return read_versions(connection=connection)[1]
 
 
 def history(engine: Engine, fix_id: int) -> list[tuple[str, str | None, str | None]]:
@@ -960,6 +948,7 @@ def test_the_data_version_moves_once_per_write_and_never_on_a_refusal(
 ) -> None:
     (escalation_id, _) = two_escalations(db_engine)
     start = data_version(db_engine)
+    history_start = history_version(db_engine)
     steps: list[int] = []
 
     fix_id = create_fix(engine=db_engine, data=fix_input(), now=NOW)
@@ -1006,6 +995,8 @@ def test_the_data_version_moves_once_per_write_and_never_on_a_refusal(
     steps.append(data_version(db_engine) - start)
 
     assert steps == [1, 1, 1, 2, 2, 3]
+    # Fixes are not the escalation history: its cached copies stay valid.
+    assert history_version(db_engine) == history_start
 
 
 def test_history_of_all_fixes_is_in_write_order(db_engine: Engine) -> None:

@@ -21,7 +21,7 @@ from db.importer import (
 )
 from db.models import Account, Escalation, LevelChange, ProcessFix, ProcessFixHistory
 from db.models import Signal as SignalModel
-from db.version import read_data_version
+from db.version import read_data_version, read_versions
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_FILES = {
@@ -351,6 +351,28 @@ def test_a_changed_row_updates_its_record(db_engine: Engine) -> None:
     assert (result.updated, result.unchanged) == (1, 0)
     assert (row.severity, row.owner, row.status) == ("critical", "Zoe", "open")
     assert snapshot(db_engine)[-1] == version + 1
+
+
+def test_imports_move_the_history_version_unless_they_bring_only_fixes(
+    db_engine: Engine,
+) -> None:
+    def versions() -> tuple[int, int]:
+        with db_engine.connect() as connection:
+            return read_versions(connection=connection)
+
+    steps = [versions()]
+    for kind in ("accounts", "escalations", "fixes"):
+        import_example(db_engine, kind)
+        steps.append(versions())
+
+    # (data version, history version) after each import: the fixes file names
+    # no new account, so only the data version moves for it.
+    assert [(data - steps[0][0], history - steps[0][1]) for data, history in steps] == [
+        (0, 0),
+        (1, 1),
+        (2, 2),
+        (3, 2),
+    ]
 
 
 def test_a_changed_fix_shows_in_its_history(db_engine: Engine) -> None:

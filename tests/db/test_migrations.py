@@ -6,7 +6,7 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import SQLModel
 
 from db.migrate import current_revision, head_revision, upgrade
-from db.version import bump_data_version, read_data_version
+from db.version import bump_data_version, read_data_version, read_versions
 
 EXPECTED_TABLES = {
     "account",
@@ -47,20 +47,34 @@ def test_data_version_starts_at_zero_and_bumps_in_a_transaction(
     with db_engine.connect() as connection:
         before = read_data_version(connection=connection)
     with db_engine.begin() as connection:
-        bump_data_version(connection=connection)
-        bump_data_version(connection=connection)
+        bump_data_version(connection=connection, history=False)
+        bump_data_version(connection=connection, history=False)
     with db_engine.connect() as connection:
         after = read_data_version(connection=connection)
 
     assert (before, after) == (0, 2)
 
 
+def test_only_a_history_write_moves_the_history_version(db_engine: Engine) -> None:
+    with db_engine.begin() as connection:
+        bump_data_version(connection=connection, history=False)
+    with db_engine.connect() as connection:
+        after_a_fix = read_versions(connection=connection)
+    with db_engine.begin() as connection:
+        bump_data_version(connection=connection, history=True)
+    with db_engine.connect() as connection:
+        after_an_escalation = read_versions(connection=connection)
+
+    # (data version, history version): every write moves the first.
+    assert (after_a_fix, after_an_escalation) == ((1, 0), (2, 1))
+
+
 def test_a_rolled_back_write_leaves_the_version_alone(db_engine: Engine) -> None:
     connection = db_engine.connect()
     transaction = connection.begin()
-    bump_data_version(connection=connection)
+    bump_data_version(connection=connection, history=True)
     transaction.rollback()
     connection.close()
 
     with db_engine.connect() as check:
-        assert read_data_version(connection=check) == 0
+        assert read_versions(connection=check) == (0, 0)

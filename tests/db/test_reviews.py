@@ -18,7 +18,7 @@ from db.fixes import (
     record_review,
     validate_review,
 )
-from db.version import read_data_version
+from db.version import read_data_version, read_versions
 
 NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
@@ -50,6 +50,8 @@ def data_version(engine: Engine) -> int:
 
 def test_a_review_is_recorded_and_read_back(db_engine: Engine) -> None:
     version_before = data_version(db_engine)
+    with db_engine.connect() as connection:
+        history_before = read_versions(connection=connection)[1]
 
     review_id = record_review(
         engine=db_engine,
@@ -69,6 +71,8 @@ def test_a_review_is_recorded_and_read_back(db_engine: Engine) -> None:
         "recorded_at": NOW,
     }
     assert data_version(db_engine) == version_before + 1
+    with db_engine.connect() as connection:
+        assert read_versions(connection=connection)[1] == history_before
 
 
 def test_reviews_load_newest_meeting_first(db_engine: Engine) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 
 import db.queries
 import db.snapshot
+from db.fixes import create_fix
 from db.queries import load_escalations, load_level_changes
 from db.snapshot import (
     FILE_PREFIX,
@@ -30,7 +31,14 @@ from db.snapshot import (
 )
 from db.version import read_data_version
 from tests.conftest import make_engine
-from tests.factories import account, at, escalation, level_change, write
+from tests.factories import (
+    account,
+    at,
+    escalation,
+    fix_input,
+    level_change,
+    write,
+)
 
 UTC_DATETIME = pl.Datetime("us", "UTC")
 # What the metrics command reads.
@@ -217,12 +225,15 @@ def test_a_restored_backup_with_the_same_number_is_not_served_the_old_copy(
     folder = tmp_path / "cache"
     load_escalation_snapshot(db_engine, folder=folder)
 
-    # A backup taken at the same version number, with other rows in it: the
-    # rows change and changed_at differs, the counter does not.
+    # A backup taken at the same version numbers, with other rows in it: the
+    # rows change and the moments differ, the counters do not.
     with db_engine.begin() as connection:
         connection.execute(text("UPDATE escalation SET trigger_type = 'restored'"))
         connection.execute(
-            text("UPDATE data_version SET changed_at = :moment WHERE id = 1"),
+            text(
+                "UPDATE data_version SET changed_at = :moment, "
+                "history_changed_at = :moment WHERE id = 1"
+            ),
             {"moment": at("2020-01-01")},
         )
     again = load_escalation_snapshot(db_engine, folder=folder)
@@ -463,3 +474,25 @@ def test_level_changes_are_copied_like_escalations(
 
     assert again.height == 3
     assert len(list(folder.glob("level_changes-*.parquet"))) == 1
+
+
+def test_a_logged_fix_leaves_the_copy_in_place(
+    db_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    awkward_history(db_engine)
+    folder = tmp_path / "cache"
+    first = load_escalation_snapshot(db_engine, folder=folder)
+    before = copies(folder)
+
+    create_fix(engine=db_engine, data=fix_input(), now=at("2026-03-30"))
+
+    def no_database_read(*_: object) -> None:
+        message = "the copy should have served this read"
+        raise AssertionError(message)
+
+    # The fix moved the data version only: the same file serves the history,
+    # and the database is not read again.
+    monkeypatch.setattr(db.snapshot, "_load", no_database_read)
+    again = load_escalation_snapshot(db_engine, folder=folder)
+    assert copies(folder) == before
+    assert again.equals(first)

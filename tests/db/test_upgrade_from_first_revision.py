@@ -25,7 +25,7 @@ from db.queries import (
     load_level_changes,
     load_signals,
 )
-from db.version import read_data_version
+from db.version import read_data_version, read_versions
 from tests.conftest import BACKENDS, POSTGRES_URL, _postgres_engine_in_new_schema
 
 
@@ -300,6 +300,8 @@ def test_every_row_and_value_of_the_first_revision_survives_the_upgrade(
         assert stored_rows(first_revision, table) == rows, table
     with first_revision.connect() as connection:
         assert read_data_version(connection=connection) == DATA_VERSION
+        # The history counter starts where the data stood.
+        assert read_versions(connection=connection) == (DATA_VERSION, DATA_VERSION)
 
 
 def test_the_loaders_read_the_upgraded_rows(first_revision: Engine) -> None:
