@@ -324,8 +324,8 @@ def render_markdown(results: Result) -> str:
         *summary_lines(results),
         "",
         "Loads read the columns the pages need; the copy is the Parquet file kept "
-        "per data version. `metrics` cold builds the copy; warm reads it. The ratios "
-        "compare load plus compute of the same figures.",
+        "per history version. `metrics` cold builds the copy; warm reads it. The "
+        "ratios compare load plus compute of the same figures.",
         "",
         "## The same figures three ways",
         "",
