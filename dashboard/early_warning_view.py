@@ -173,6 +173,10 @@ def choose_account(flagged: pl.DataFrame) -> int:
     return int(chosen)
 
 
+SMALL_COUNT = 8
+"""Up to this many signals in the busiest week, the count axis ticks every one."""
+
+
 def trajectory_figure(
     trajectory: pl.DataFrame, threshold: float = SETTINGS.exit_share_threshold
 ) -> go.Figure:
@@ -217,9 +221,25 @@ def trajectory_figure(
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "y": -0.2},
     )
-    figure.update_yaxes(title_text="Signals", secondary_y=False)
+    # Signals are whole numbers: on a quiet account plotly would put ticks at
+    # 0.5. Shares get their own quarter ticks rather than ticks lined up with
+    # the counts' grid (24 %, 47 %...).
+    peak = int(trajectory["signals"].max() or 0)  # type: ignore[arg-type]
     figure.update_yaxes(
-        title_text="Exit share", range=[0, 1], tickformat=".0%", secondary_y=True
+        title_text="Signals",
+        rangemode="tozero",
+        tickformat=",d",
+        dtick=1 if peak <= SMALL_COUNT else None,
+        secondary_y=False,
+    )
+    figure.update_yaxes(
+        title_text="Exit share",
+        range=[0, 1],
+        tickmode="array",
+        tickvals=[0, 0.25, 0.5, 0.75, 1],
+        tickformat=".0%",
+        showgrid=False,
+        secondary_y=True,
     )
     return figure
 
