@@ -436,10 +436,12 @@ def _search(
 def account_passes(accounts: pl.Series, rows_per_pass: int) -> list[pl.Expr]:
     """Filters that split rows into account-id ranges of about ``rows_per_pass``.
 
-    Each filter keeps whole accounts, so an account with more rows than
-    ``rows_per_pass`` gets a range of its own. Together the filters keep every
-    row exactly once, null account ids included (they go to the first range),
-    and the ranges come in ascending order of account id.
+    A range closes at the account whose rows reach the next multiple of
+    ``rows_per_pass`` in the running count, and each keeps whole accounts, so a
+    pass can hold more than ``rows_per_pass`` rows when one account is large.
+    Together the filters keep every row exactly once, null account ids
+    included (they go to the first range), and the ranges come in ascending
+    order of account id.
 
     >>> accounts = pl.Series("account_id", [1, 1, 2, 3, 3, 3])
     >>> rows = accounts.to_frame()
@@ -447,15 +449,17 @@ def account_passes(accounts: pl.Series, rows_per_pass: int) -> list[pl.Expr]:
     >>> [rows.filter(keep).to_series().to_list() for keep in passes]
     [[1, 1, 2], [3, 3, 3]]
     """
-    counts = (
+    ranges = (
         accounts.drop_nulls()
         .value_counts(name="rows")
         .sort(accounts.name)
-        .with_columns((pl.col("rows").cum_sum() - 1) // max(rows_per_pass, 1))
+        .with_columns(
+            ((pl.col("rows").cum_sum() - 1) // max(rows_per_pass, 1)).alias("range")
+        )
     )
     # The last account of every range but the final one.
     uppers = (
-        counts.group_by("rows", maintain_order=True)
+        ranges.group_by("range", maintain_order=True)
         .agg(pl.col(accounts.name).last())
         .get_column(accounts.name)
         .to_list()[:-1]

@@ -601,8 +601,13 @@ def test_passes_keep_whole_accounts_and_cut_after_the_row_that_fills_one() -> No
     assert _split(accounts, 3) == [[1, 2, 1], [3, 3, 3], [4]]
 
 
-def test_an_account_larger_than_a_pass_gets_one_pass_of_its_own() -> None:
+def test_an_account_larger_than_a_pass_is_never_split() -> None:
+    # Running totals 4 then 5 with 2 rows a pass: account 5 fills the second
+    # pass (rows 3-4) and account 6 starts the third.
     assert _split([5, 5, 5, 5, 6], 2) == [[5, 5, 5, 5], [6]]
+    # Totals 5 then 6: both end in the third pass (rows 5-6), so account 6
+    # shares the large account's pass.
+    assert _split([5, 5, 5, 5, 5, 6], 2) == [[5, 5, 5, 5, 5, 6]]
 
 
 def test_no_rows_or_rows_that_fit_make_one_pass_that_keeps_everything() -> None:
