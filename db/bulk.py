@@ -181,7 +181,7 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class _Tally:
+class Tally:
     """Counts rows written and reports the overall fraction done."""
 
     def __init__(self, total: int, progress: Progress | None) -> None:
@@ -196,7 +196,7 @@ class _Tally:
             self.progress(table, self.done / self.total)
 
 
-def _worth_rebuilding(raw: Any, table: sa.Table, frame: pl.DataFrame) -> bool:
+def worth_rebuilding(raw: Any, table: sa.Table, frame: pl.DataFrame) -> bool:
     """Whether to rebuild the table's indexes after the load: big load, empty table.
 
     A table that already has rows keeps its indexes, since rebuilding would
@@ -238,7 +238,7 @@ def _timed_statement(execute: Callable[[str], object], statement: str) -> None:
 # --- SQLite -------------------------------------------------------------------
 
 
-def _drop_sqlite_indexes(raw: Any, table: sa.Table) -> list[str]:
+def drop_sqlite_indexes(raw: Any, table: sa.Table) -> list[str]:
     """Drop the table's explicit indexes; return the SQL that recreates them."""
     cursor = raw.cursor()
     try:
@@ -256,8 +256,8 @@ def _drop_sqlite_indexes(raw: Any, table: sa.Table) -> list[str]:
     return [sql for _, sql in found]
 
 
-def _sqlite_insert(
-    raw: sqlite3.Connection, table: sa.Table, frame: pl.DataFrame, tally: _Tally
+def sqlite_insert(
+    raw: sqlite3.Connection, table: sa.Table, frame: pl.DataFrame, tally: Tally
 ) -> None:
     """executemany with plain tuples, a chunk at a time."""
     columns = ", ".join(_quoted(column) for column in frame.columns)
@@ -278,7 +278,7 @@ def _sqlite_insert(
 def _load_sqlite(
     raw: sqlite3.Connection,
     prepared: list[tuple[sa.Table, pl.DataFrame]],
-    tally: _Tally,
+    tally: Tally,
 ) -> None:
     """All SQLite inserts inside the caller's transaction, with a larger cache."""
     # The driver opens a transaction implicitly before the first INSERT, but not
@@ -291,11 +291,11 @@ def _load_sqlite(
     try:
         for table, frame in prepared:
             deferred = (
-                _drop_sqlite_indexes(raw, table)
-                if _worth_rebuilding(raw, table, frame)
+                drop_sqlite_indexes(raw, table)
+                if worth_rebuilding(raw, table, frame)
                 else []
             )
-            _timed(table, frame, lambda t, f: _sqlite_insert(raw, t, f, tally))
+            _timed(table, frame, lambda t, f: sqlite_insert(raw, t, f, tally))
             for statement in deferred:
                 raw.execute(statement)
     finally:
@@ -417,7 +417,7 @@ def _load_sqlite_adbc(
     engine: sa.Engine,
     path: str,
     prepared: list[tuple[sa.Table, pl.DataFrame]],
-    tally: _Tally,
+    tally: Tally,
 ) -> None:
     """Load a SQLite file through ADBC in one transaction on its own connection.
 
@@ -492,7 +492,7 @@ def _adbc_transaction(
     connection: Any,
     dialect: sa.Dialect,
     prepared: list[tuple[sa.Table, pl.DataFrame]],
-    tally: _Tally,
+    tally: Tally,
 ) -> None:
     """The whole SQLite load as one transaction, rolled back on any failure."""
     cursor = connection.cursor()
@@ -507,15 +507,15 @@ def _adbc_statements(
     cursor: Any,
     dialect: sa.Dialect,
     prepared: list[tuple[sa.Table, pl.DataFrame]],
-    tally: _Tally,
+    tally: Tally,
 ) -> None:
     """Begin, insert, verify, rebuild indexes, bump the version, commit."""
     cursor.execute("BEGIN IMMEDIATE")
     try:
         rebuild: list[str] = []
         for table, frame in prepared:
-            if _worth_rebuilding(connection, table, frame):
-                rebuild += _drop_sqlite_indexes(connection, table)
+            if worth_rebuilding(connection, table, frame):
+                rebuild += drop_sqlite_indexes(connection, table)
             _timed(table, frame, lambda t, f: _adbc_ingest(cursor, t, f, tally))
 
         loaded = {table.name: frame for table, frame in prepared}
@@ -553,7 +553,7 @@ def _adbc_statements(
 
 
 def _adbc_ingest(
-    cursor: Any, table: sa.Table, frame: pl.DataFrame, tally: _Tally
+    cursor: Any, table: sa.Table, frame: pl.DataFrame, tally: Tally
 ) -> None:
     """Append the frame through ADBC in chunks, the next one formatted meanwhile."""
 
@@ -712,9 +712,7 @@ def _binary_rows(frame: pl.DataFrame, types: Mapping[str, str]) -> memoryview:
     return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]
 
 
-def _postgres_copy(
-    raw: Any, table: sa.Table, frame: pl.DataFrame, tally: _Tally
-) -> None:
+def postgres_copy(raw: Any, table: sa.Table, frame: pl.DataFrame, tally: Tally) -> None:
     """COPY ... FROM STDIN, then move the id sequence past the new ids.
 
     Binary when every column has a type encoded here (the server then parses
@@ -756,7 +754,7 @@ def _postgres_copy(
 
 
 def _load_postgres(
-    raw: Any, prepared: list[tuple[sa.Table, pl.DataFrame]], tally: _Tally
+    raw: Any, prepared: list[tuple[sa.Table, pl.DataFrame]], tally: Tally
 ) -> None:
     """All PostgreSQL COPYs inside the caller's transaction, keys rebuilt at the end."""
     with raw.cursor() as cursor:
@@ -766,9 +764,9 @@ def _load_postgres(
         cursor.execute(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'")
     rebuild: list[str] = []
     for table, frame in prepared:
-        if _worth_rebuilding(raw, table, frame):
+        if worth_rebuilding(raw, table, frame):
             rebuild += _drop_postgres_indexes_and_keys(raw, table)
-        _timed(table, frame, lambda t, f: _postgres_copy(raw, t, f, tally))
+        _timed(table, frame, lambda t, f: postgres_copy(raw, t, f, tally))
     started = time.perf_counter()
     # Keys and unique indexes come back before any foreign key that needs them.
     for statement in sorted(rebuild, key=lambda s: " FOREIGN KEY " in s):
@@ -780,8 +778,8 @@ def _load_postgres(
     )
 
 
-def _core_insert(
-    connection: sa.Connection, table: sa.Table, frame: pl.DataFrame, tally: _Tally
+def core_insert(
+    connection: sa.Connection, table: sa.Table, frame: pl.DataFrame, tally: Tally
 ) -> None:
     """Plain SQLAlchemy Core executemany, for databases without a fast path."""
     for chunk in _chunks(frame, CORE_CHUNK_ROWS):
@@ -812,7 +810,7 @@ def bulk_insert(
         rows written so far (0 to 1).
     """
     prepared = _prepared(history)
-    tally = _Tally(sum(frame.height for _, frame in prepared), progress)
+    tally = Tally(sum(frame.height for _, frame in prepared), progress)
     dialect = engine.dialect
     started = time.perf_counter()
 
@@ -823,10 +821,10 @@ def bulk_insert(
         with engine.begin() as connection:
             raw: Any = connection.connection.dbapi_connection
             if dialect.name == "sqlite" and isinstance(raw, sqlite3.Connection):
-                with _as_sqlalchemy_errors(dialect, "bulk insert (sqlite executemany)"):
+                with as_sqlalchemy_errors(dialect, "bulk insert (sqlite executemany)"):
                     _load_sqlite(raw, prepared, tally)
             elif dialect.name == "postgresql" and dialect.driver == "psycopg":
-                with _as_sqlalchemy_errors(dialect, "bulk insert (postgresql COPY)"):
+                with as_sqlalchemy_errors(dialect, "bulk insert (postgresql COPY)"):
                     _load_postgres(raw, prepared, tally)
             else:
                 log.warning(
@@ -838,7 +836,7 @@ def bulk_insert(
                     _timed(
                         table,
                         frame,
-                        lambda t, f: _core_insert(connection, t, f, tally),
+                        lambda t, f: core_insert(connection, t, f, tally),
                     )
             # Caches key on the data version; the load is one write like any other.
             bump_data_version(connection=connection, history=True)
@@ -848,7 +846,7 @@ def bulk_insert(
 
 
 @contextmanager
-def _as_sqlalchemy_errors(dialect: sa.Dialect, statement: str) -> Iterator[None]:
+def as_sqlalchemy_errors(dialect: sa.Dialect, statement: str) -> Iterator[None]:
     """Re-raise driver errors from the raw fast paths as SQLAlchemy errors.
 
     Callers then catch ``sqlalchemy.exc.SQLAlchemyError`` (IntegrityError and

@@ -40,7 +40,7 @@ from db.models import (
     Severity,
     Signal,
 )
-from db.queries import UTC_DATETIME, _frame
+from db.queries import UTC_DATETIME, read_frame
 from db.version import bump_data_version
 
 log = logging.getLogger(__name__)
@@ -724,4 +724,4 @@ def load_flag_decisions(*, connection: Connection) -> pl.DataFrame:
         .join(_ACCOUNT, _DECISION.c.account_id == _ACCOUNT.c.id)
         .order_by(_DECISION.c.decided_at, _DECISION.c.id)
     )
-    return _frame(connection, query, FLAG_DECISION_SCHEMA)
+    return read_frame(connection, query, FLAG_DECISION_SCHEMA)

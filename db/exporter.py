@@ -13,7 +13,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, select
 
 from db.models import Account, Escalation, LevelChange, ProcessFix, Signal
-from db.queries import UTC_DATETIME, _frame
+from db.queries import UTC_DATETIME, read_frame
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def _signals(connection: Connection) -> pl.DataFrame:
         .outerjoin(_ESCALATION, _SIGNAL.c.escalation_id == _ESCALATION.c.id)
         .order_by(_SIGNAL.c.id)
     )
-    return _frame(
+    return read_frame(
         connection, query, {name: dtype for name, (_, dtype) in columns.items()}
     )
 
@@ -166,7 +166,7 @@ def _read(
         query = query.join(join[0], join[1])
     query = query.order_by(base.c.id)
     schema = {name: dtype for name, (_, dtype) in columns.items()}
-    return _frame(connection, query, schema)
+    return read_frame(connection, query, schema)
 
 
 def export_frames(*, connection: Connection) -> dict[str, pl.DataFrame]:

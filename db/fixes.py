@@ -41,7 +41,7 @@ from db.models import (
     ReviewMeeting,
     RootCause,
 )
-from db.queries import UTC_DATETIME, _frame
+from db.queries import UTC_DATETIME, read_frame
 from db.version import bump_data_version
 
 log = logging.getLogger(__name__)
@@ -275,7 +275,7 @@ def validate_fix(data: FixInput, *, today: date) -> dict[str, str]:
     return errors
 
 
-def _as_text(value: object) -> str | None:
+def as_text(value: object) -> str | None:
     """A history value: None stays NULL, datetimes and dates become ISO 8601."""
     if value is None:
         return None
@@ -387,7 +387,7 @@ def create_fix(*, engine: Engine, data: FixInput, now: datetime) -> int:
                 )
 
             snapshot = {
-                name: _as_text(value)
+                name: as_text(value)
                 for name, value in values.items()
                 if name not in {"version", "submission_token", "logged_at"}
             }
@@ -486,8 +486,8 @@ def _apply(
                 "at": now,
                 "author": author,
                 "field": name,
-                "old_value": _as_text(before[name]),
-                "new_value": _as_text(value),
+                "old_value": as_text(before[name]),
+                "new_value": as_text(value),
             }
             for name, value in changed.items()
         ],
@@ -747,7 +747,7 @@ def load_fix_history(
     if fix_id is not None:
         query = query.where(_HISTORY.c.fix_id == fix_id)
     query = query.order_by(_HISTORY.c.at, _HISTORY.c.id)
-    return _frame(connection, query, HISTORY_SCHEMA)
+    return read_frame(connection, query, HISTORY_SCHEMA)
 
 
 def load_fix_links(*, connection: Connection) -> pl.DataFrame:
@@ -755,7 +755,7 @@ def load_fix_links(*, connection: Connection) -> pl.DataFrame:
     query = select(_LINK.c.fix_id, _LINK.c.escalation_id).order_by(
         _LINK.c.fix_id, _LINK.c.escalation_id
     )
-    return _frame(connection, query, LINK_SCHEMA)
+    return read_frame(connection, query, LINK_SCHEMA)
 
 
 def load_fix(*, connection: Connection, fix_id: int) -> dict[str, Any] | None:
@@ -894,7 +894,7 @@ def load_reviews(*, connection: Connection) -> pl.DataFrame:
     query = select(*(_REVIEW.c[name] for name in REVIEW_SCHEMA)).order_by(
         *_NEWEST_FIRST
     )
-    return _frame(connection, query, REVIEW_SCHEMA)
+    return read_frame(connection, query, REVIEW_SCHEMA)
 
 
 def latest_review(*, connection: Connection) -> dict[str, Any] | None:

@@ -34,15 +34,15 @@ from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 from db.bulk import (
-    _as_sqlalchemy_errors,
-    _core_insert,
-    _drop_sqlite_indexes,
-    _postgres_copy,
-    _sqlite_insert,
-    _Tally,
-    _worth_rebuilding,
+    Tally,
+    as_sqlalchemy_errors,
+    core_insert,
+    drop_sqlite_indexes,
+    postgres_copy,
+    sqlite_insert,
+    worth_rebuilding,
 )
-from db.fixes import CREATED, _as_text
+from db.fixes import CREATED, as_text
 from db.models import (
     NAME_MAX,
     PACKET_MAX,
@@ -63,7 +63,7 @@ from db.models import (
     SignalSource,
     Tone,
 )
-from db.queries import UTC_DATETIME, _frame
+from db.queries import UTC_DATETIME, read_frame
 from db.version import bump_data_version
 
 log = logging.getLogger(__name__)
@@ -688,7 +688,7 @@ def _external_ids(connection: Connection, table: sa.Table) -> pl.DataFrame:
     query = select(table.c.external_id, table.c.id).where(
         table.c.external_id.is_not(None)
     )
-    return _frame(connection, query, {"external_id": pl.String(), "id": pl.Int64()})
+    return read_frame(connection, query, {"external_id": pl.String(), "id": pl.Int64()})
 
 
 def _missing_reference(
@@ -931,7 +931,7 @@ _PYTHON_DTYPES: dict[type[Any], pl.DataType] = {
 
 
 def _schema(table: sa.Table, names: list[str]) -> dict[str, pl.DataType]:
-    """Polars types of stored columns, as :func:`_frame` reads them."""
+    """Polars types of stored columns, as :func:`read_frame` reads them."""
     schema: dict[str, pl.DataType] = {}
     for name in names:
         sql_type = table.c[name].type
@@ -948,7 +948,7 @@ def _schema(table: sa.Table, names: list[str]) -> dict[str, pl.DataType]:
 
 def _stored(connection: Connection, table: sa.Table, names: list[str]) -> pl.DataFrame:
     query = select(*(table.c[name] for name in names))
-    return _frame(connection, query, _schema(table, names))
+    return read_frame(connection, query, _schema(table, names))
 
 
 @dataclass
@@ -1211,7 +1211,7 @@ def _hold_off_other_writers(connection: Connection, kind: str) -> None:
     raw: Any = connection.connection.dbapi_connection
     if connection.dialect.name == "sqlite" and isinstance(raw, sqlite3.Connection):
         if not raw.in_transaction:
-            with _as_sqlalchemy_errors(connection.dialect, "import (sqlite lock)"):
+            with as_sqlalchemy_errors(connection.dialect, "import (sqlite lock)"):
                 raw.execute("BEGIN IMMEDIATE")
     elif connection.dialect.name == "postgresql":
         preparer = connection.dialect.identifier_preparer
@@ -1221,7 +1221,7 @@ def _hold_off_other_writers(connection: Connection, kind: str) -> None:
 
 
 def _fast_insert(
-    connection: Connection, table: sa.Table, frame: pl.DataFrame, tally: _Tally
+    connection: Connection, table: sa.Table, frame: pl.DataFrame, tally: Tally
 ) -> None:
     """Insert a frame (ids included) inside the connection's transaction."""
     if frame.height == 0:
@@ -1233,22 +1233,22 @@ def _fast_insert(
         # the reads above and every write below in one transaction either way.
         if not raw.in_transaction:
             raw.execute("BEGIN")
-        with _as_sqlalchemy_errors(dialect, "import (sqlite executemany)"):
+        with as_sqlalchemy_errors(dialect, "import (sqlite executemany)"):
             # A big load into an empty table: rebuilding its indexes afterwards
             # is about twice as fast as keeping them up to date row by row.
             deferred = (
-                _drop_sqlite_indexes(raw, table)
-                if _worth_rebuilding(raw, table, frame)
+                drop_sqlite_indexes(raw, table)
+                if worth_rebuilding(raw, table, frame)
                 else []
             )
-            _sqlite_insert(raw, table, frame, tally)
+            sqlite_insert(raw, table, frame, tally)
             for statement in deferred:
                 raw.execute(statement)
     elif dialect.name == "postgresql" and dialect.driver == "psycopg":
-        with _as_sqlalchemy_errors(dialect, "import (postgresql COPY)"):
-            _postgres_copy(raw, table, frame, tally)
+        with as_sqlalchemy_errors(dialect, "import (postgresql COPY)"):
+            postgres_copy(raw, table, frame, tally)
     else:
-        _core_insert(connection, table, frame, tally)
+        core_insert(connection, table, frame, tally)
 
 
 def _update(
@@ -1256,7 +1256,7 @@ def _update(
     table: sa.Table,
     frame: pl.DataFrame,
     extra: Mapping[str, Any],
-    tally: _Tally,
+    tally: Tally,
 ) -> None:
     """One executemany updating the changed rows by id."""
     if frame.height == 0:
@@ -1279,7 +1279,7 @@ def _fix_history(plan: _Plan, now: datetime) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for fix in plan.inserts.to_dicts():
         snapshot = {
-            name: _as_text(fix[name]) for name in _FIX_FIELDS if name != "logged_at"
+            name: as_text(fix[name]) for name in _FIX_FIELDS if name != "logged_at"
         }
         snapshot["external_id"] = fix["external_id"]
         rows.append(
@@ -1304,8 +1304,8 @@ def _fix_history(plan: _Plan, now: datetime) -> list[dict[str, Any]]:
                             "at": now,
                             "author": IMPORT_AUTHOR,
                             "field": name,
-                            "old_value": _as_text(before[name]),
-                            "new_value": _as_text(after[name]),
+                            "old_value": as_text(before[name]),
+                            "new_value": as_text(after[name]),
                         }
                     )
     return rows
@@ -1349,7 +1349,7 @@ def run_import(
             return result
 
         total = accounts.height + plan.inserts.height + plan.updates.height
-        tally = _Tally(total, None if progress is None else lambda _t, f: progress(f))
+        tally = Tally(total, None if progress is None else lambda _t, f: progress(f))
         _fast_insert(connection, _ACCOUNT, accounts, tally)
         inserts = _next_ids(connection, plan.table, plan.inserts)
         _fast_insert(connection, plan.table, inserts, tally)

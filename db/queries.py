@@ -82,7 +82,7 @@ ESCALATION_COLUMNS: dict[str, tuple[Any, pl.DataType]] = {
 DEFAULT_ESCALATION_COLUMNS: tuple[str, ...] = tuple(ESCALATION_COLUMNS)
 
 
-def _frame(
+def read_frame(
     connection: Connection, query: Select[Any], schema: dict[str, pl.DataType]
 ) -> pl.DataFrame:
     """Run ``query`` and build a frame with exactly ``schema``.
@@ -128,7 +128,7 @@ def load_escalations(
         .order_by(_ESCALATION.id)
     )
     schema = {name: ESCALATION_COLUMNS[name][1] for name in wanted}
-    frame = _frame(connection, query, schema)
+    frame = read_frame(connection, query, schema)
     log.debug("Loaded %s escalations", frame.height)
     return frame
 
@@ -194,7 +194,7 @@ def load_level_changes(
     if escalation_id is not None:
         query = query.where(_LEVEL_CHANGE.escalation_id == escalation_id)
     query = query.order_by(_LEVEL_CHANGE.at, _LEVEL_CHANGE.id)
-    return _frame(connection, query, LEVEL_CHANGE_SCHEMA)
+    return read_frame(connection, query, LEVEL_CHANGE_SCHEMA)
 
 
 SIGNAL_SCHEMA: dict[str, pl.DataType] = {
@@ -222,7 +222,7 @@ def load_signals(
     if account_id is not None:
         query = query.where(_SIGNAL.account_id == account_id)
     query = query.order_by(_SIGNAL.observed_at, _SIGNAL.id)
-    return _frame(connection, query, SIGNAL_SCHEMA)
+    return read_frame(connection, query, SIGNAL_SCHEMA)
 
 
 TONE_INPUT_COLUMNS = (
@@ -320,7 +320,7 @@ def load_account_escalations(
         .where(_ESCALATION.account_id == account_id)
         .order_by(_ESCALATION.escalated_at.desc(), _ESCALATION.id.desc())
     )
-    return _frame(
+    return read_frame(
         connection, query, {name: ESCALATION_COLUMNS[name][1] for name in wanted}
     )
 
@@ -372,7 +372,7 @@ def load_accounts(*, connection: Connection) -> pl.DataFrame:
         _ACCOUNT.annual_value,
         _ACCOUNT.renewal_date,
     ).order_by(_ACCOUNT.id)
-    return _frame(connection, query, ACCOUNT_SCHEMA)
+    return read_frame(connection, query, ACCOUNT_SCHEMA)
 
 
 def load_fixes(*, connection: Connection) -> pl.DataFrame:
@@ -381,4 +381,4 @@ def load_fixes(*, connection: Connection) -> pl.DataFrame:
     query = select(*(table.c[name] for name in FIX_SCHEMA)).order_by(
         table.c.logged_at, table.c.id
     )
-    return _frame(connection, query, FIX_SCHEMA)
+    return read_frame(connection, query, FIX_SCHEMA)

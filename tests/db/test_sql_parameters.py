@@ -37,17 +37,17 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     ): "table names from the models, quoted by the dialect; LOCK takes no parameters",
     (
         "db/bulk.py",
-        "_worth_rebuilding",
+        "worth_rebuilding",
         "f'SELECT 1 FROM {_quoted(table.name)} LIMIT 1'",
     ): _TABLE_NAME,
     (
         "db/bulk.py",
-        "_drop_sqlite_indexes",
+        "drop_sqlite_indexes",
         "f'DROP INDEX {_quoted(name)}'",
     ): "an index name just read from sqlite_master for a model table, quoted",
     (
         "db/bulk.py",
-        "_sqlite_insert",
+        "sqlite_insert",
         "f'INSERT INTO {_quoted(table.name)} ({columns}) VALUES ({marks})'",
     ): f"{_TABLE_NAME}; columns are the frame's canonical column names, quoted; "
     "the values go through '?' placeholders",
@@ -88,13 +88,13 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     ): "an index name just read from pg_index for a model table, quoted",
     (
         "db/bulk.py",
-        "_postgres_copy",
+        "postgres_copy",
         "f'COPY {_quoted(table.name)} ({columns}) FROM STDIN ({options})'",
     ): f"{_TABLE_NAME}; canonical column names, quoted; options is one of two "
     "literals; the rows travel as COPY data, never as SQL",
     (
         "db/bulk.py",
-        "_postgres_copy",
+        "postgres_copy",
         "f\"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM "
         '{_quoted(table.name)}))"',
     ): f"{_TABLE_NAME}; the sequence's table is a bound %s parameter",
