@@ -210,6 +210,7 @@ ESCALATIONS = _Source(
 LEVEL_CHANGES = _Source(
     "level_changes", _level_change_columns, _level_change_query, _load_level_change_rows
 )
+_SOURCES = {source.name: source for source in (ESCALATIONS, LEVEL_CHANGES)}
 
 
 def snapshot_columns() -> tuple[str, ...]:
@@ -301,11 +302,20 @@ def _load_sqlite_adbc(
     fails with "disk I/O error". A child process keeps them apart, and its
     start (about half a second) is small next to the rows it reads.
     """
-    request = json.dumps({"path": path, "sql": _rows_sql(engine, source, columns)})
+    header, rows = _run_sqlite_reader(
+        {"path": path, "sql": _rows_sql(engine, source, columns)}
+    )
+    frame = pl.read_ipc_stream(io.BytesIO(rows))
+    key = _key(engine, (header["version"], header["changed_at"]), "")
+    return key, _typed(frame, source, columns, from_text=True)
+
+
+def _run_sqlite_reader(request: dict[str, str]) -> tuple[dict[str, Any], bytes]:
+    """Run the ADBC child on ``request``; its header and whatever rows it sent."""
     environment = {**os.environ, "PYTHONPATH": _python_path()}
     finished = subprocess.run(
         [sys.executable, "-m", "db.snapshot"],
-        input=request.encode(),
+        input=json.dumps(request).encode(),
         capture_output=True,
         env=environment,
         check=False,
@@ -317,9 +327,39 @@ def _load_sqlite_adbc(
     output = finished.stdout
     header_size = int.from_bytes(output[:_HEADER_BYTES], "big")
     header = json.loads(output[_HEADER_BYTES : _HEADER_BYTES + header_size])
-    frame = pl.read_ipc_stream(io.BytesIO(output[_HEADER_BYTES + header_size :]))
-    key = _key(engine, (header["version"], header["changed_at"]), "")
-    return key, _typed(frame, source, columns, from_text=True)
+    return header, output[_HEADER_BYTES + header_size :]
+
+
+def _copy_sqlite_adbc(
+    engine: Engine, path: str, source: _Source, folder: Path
+) -> SnapshotKey:
+    """Have the ADBC child write the whole copy itself; return the key it holds.
+
+    The caller then reads only the columns it needs from the file. Receiving
+    every column as an Arrow stream and typing it here would hold the history
+    twice in this process: at a million escalations, over a gigabyte more at
+    the peak of a cold build.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    handle, temporary_name = tempfile.mkstemp(
+        dir=folder, prefix=f".{source.name}.", suffix=".tmp"
+    )
+    os.close(handle)
+    temporary = Path(temporary_name)
+    try:
+        header, _ = _run_sqlite_reader(
+            {
+                "path": path,
+                "sql": _rows_sql(engine, source, tuple(source.columns())),
+                "source": source.name,
+                "output": str(temporary),
+            }
+        )
+        key = _key(engine, (header["version"], header["changed_at"]), "")
+        _publish_copy(folder, key, source.name, temporary)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return key
 
 
 def _python_path() -> str:
@@ -357,10 +397,22 @@ def _sqlite_reader_main() -> int:
     version, changed_at = (None, None) if row is None else row
     header = json.dumps({"version": version, "changed_at": changed_at}).encode()
     out = sys.stdout.buffer
-    out.write(len(header).to_bytes(_HEADER_BYTES, "big"))
-    out.write(header)
-    with pa.ipc.new_stream(out, rows.schema) as stream:
-        stream.write_table(rows)
+    output = request.get("output")
+    if output is not None:
+        # Write the copy here and send only the key: see _copy_sqlite_adbc.
+        source = _SOURCES[request["source"]]
+        arrived = pl.from_arrow(rows)
+        assert isinstance(arrived, pl.DataFrame)
+        del rows
+        columns = tuple(source.columns())
+        _typed(arrived, source, columns, from_text=True).write_parquet(output)
+        out.write(len(header).to_bytes(_HEADER_BYTES, "big"))
+        out.write(header)
+    else:
+        out.write(len(header).to_bytes(_HEADER_BYTES, "big"))
+        out.write(header)
+        with pa.ipc.new_stream(out, rows.schema) as stream:
+            stream.write_table(rows)
     out.flush()
     return 0
 
@@ -489,7 +541,6 @@ def _write_copy(
 ) -> None:
     """Write the copy atomically, then remove this database's other copies."""
     name = key.file_name(table)
-    target = folder / name
     temporary: Path | None = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -499,7 +550,7 @@ def _write_copy(
         os.close(handle)
         temporary = Path(temporary_name)
         frame.write_parquet(temporary)
-        os.replace(temporary, target)
+        _publish_copy(folder, key, table, temporary)
         temporary = None
     except Exception as error:  # a cache must never fail a read
         log.warning(
@@ -510,8 +561,12 @@ def _write_copy(
         )
         if temporary is not None:
             temporary.unlink(missing_ok=True)
-        return
 
+
+def _publish_copy(folder: Path, key: SnapshotKey, table: str, written: Path) -> None:
+    """Move a finished copy into place, then remove this database's older ones."""
+    name = key.file_name(table)
+    os.replace(written, folder / name)
     # NOTE: a slower writer holding an older key can remove a newer copy here;
     # the next read then rebuilds it. That costs time, never correctness.
     for older in folder.glob(f"{table}-{key.identity}-v*.parquet"):
@@ -520,6 +575,26 @@ def _write_copy(
                 older.unlink(missing_ok=True)
             except OSError as error:
                 log.warning("Cannot remove the old history copy %s: %s", older, error)
+
+
+def _copy_in_child(engine: Engine, source: _Source, folder: Path) -> SnapshotKey | None:
+    """Build the copy of a large SQLite history in the ADBC child; its key, or None.
+
+    None when the child does not apply (another database, a small history) or
+    fails; the caller then builds the copy here.
+    """
+    path = _sqlite_path(engine)
+    if path is None or _largest_escalation_id(engine) < SQLITE_CHILD_FROM_ROWS:
+        return None
+    try:
+        return _copy_sqlite_adbc(engine, path, source, folder)
+    except Exception as error:  # the copy can always be built here instead
+        log.warning(
+            "Building the %s copy in a helper process failed (%s); building it here",
+            source.name.replace("_", " "),
+            error,
+        )
+        return None
 
 
 def _snapshot(
@@ -546,10 +621,23 @@ def _snapshot(
 
     wanted = _check_columns(source, requested)
     # TODO: append the rows a write added instead of copying everything again;
-    # at a million escalations a rebuild takes 10 to 20 s after every write.
-    # TODO: let the column readers write the file themselves; holding the whole
-    # frame here first adds about 400 MB to a cold build at that size.
+    # at a million escalations a rebuild takes 10 to 20 s after every write to
+    # the history.
     started = time.perf_counter()
+    built = _copy_in_child(engine, source, place)
+    if built is not None:
+        copy = _read_copy(place / built.file_name(source.name), wanted)
+        if copy is not None:
+            log.info(
+                "Copied %s %s at history version %s in %.1f s",
+                copy.height,
+                source.name.replace("_", " "),
+                built.version,
+                time.perf_counter() - started,
+            )
+            return copy
+    # NOTE: on PostgreSQL the rows still come through this process (COPY), so
+    # a cold build there holds the whole history here for a moment.
     key, frame = _load(engine, source, tuple(source.columns()))
     _write_copy(place, key, source.name, frame)
     log.info(

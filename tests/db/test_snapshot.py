@@ -150,7 +150,18 @@ def test_the_copy_is_read_on_the_second_call(
         loads.append(source.name)
         return real_load(engine, source, columns)
 
+    real_copy = db.snapshot._copy_sqlite_adbc
+
+    def counting_copy(
+        engine: Engine, path: str, source: Any, folder: Path
+    ) -> SnapshotKey:
+        loads.append(source.name)
+        return real_copy(engine, path, source, folder)
+
+    # Both ways a copy is built read the database: here, or in the helper
+    # process that writes the file itself (a large SQLite history).
     monkeypatch.setattr(db.snapshot, "_load", counting_load)
+    monkeypatch.setattr(db.snapshot, "_copy_sqlite_adbc", counting_copy)
     first = load_escalation_snapshot(db_engine, METRIC_COLUMNS, folder=folder)
     # A change that skips the data version: only a reader of the copy misses it.
     with db_engine.begin() as connection:
@@ -297,6 +308,7 @@ def force_row_by_row(monkeypatch: pytest.MonkeyPatch) -> None:
         raise RuntimeError(message)
 
     monkeypatch.setattr(db.snapshot, "_load_sqlite_adbc", broken)
+    monkeypatch.setattr(db.snapshot, "_copy_sqlite_adbc", broken)
     monkeypatch.setattr(db.snapshot, "_load_postgres_copy", broken)
 
 
