@@ -305,31 +305,21 @@ def flag_decisions(url: str, version: int) -> pl.DataFrame:
 
 
 @dataclass(frozen=True)
-class Alarm:
-    """How the flag would have done on history: the backtest and its episodes."""
-
-    backtest: pl.DataFrame
-    episodes: pl.DataFrame
-    summary: pl.DataFrame
-
-
-@dataclass(frozen=True)
 class EarlyWarning:
     """What the Early warning page shows: current flags and the alarm's record."""
 
     flags: pl.DataFrame
-    backtest: pl.DataFrame
-    episodes: pl.DataFrame
     summary: pl.DataFrame
     since: datetime
 
 
 @st.cache_resource(show_spinner="Backtesting the flag on history…", max_entries=2)
-def alarm_record(url: str, history_version: int, as_of: datetime) -> Alarm:
-    """The backtest and the flag episodes as of ``as_of``, per history version.
+def alarm_summary(url: str, history_version: int, as_of: datetime) -> pl.DataFrame:
+    """The backtest and the flag episodes as of ``as_of``, summed up in one row.
 
-    Decisions on flags do not enter them, so deciding on a flag or logging a
-    fix leaves them cached.
+    Decisions on flags do not enter it, so deciding on a flag or logging a fix
+    leaves it cached. Only the summary is kept: the backtest has a row per
+    escalation judged, which at a million escalations is hundreds of thousands.
     """
     since = early_warning_start(as_of)
     fingerprint = signals_fingerprint(url, history_version)
@@ -354,9 +344,7 @@ def alarm_record(url: str, history_version: int, as_of: datetime) -> Alarm:
         as_of=as_of,
         evaluations=evaluations,
     )
-    return Alarm(
-        backtest=tested, episodes=episodes, summary=backtest_summary(tested, episodes)
-    )
+    return backtest_summary(tested, episodes)
 
 
 @st.cache_resource(
@@ -380,13 +368,8 @@ def early_warning(
         flag_decisions(url, version),
         as_of=as_of,
     )
-    record = alarm_record(url, history_version, as_of)
     return EarlyWarning(
-        flags=flags,
-        backtest=record.backtest,
-        episodes=record.episodes,
-        summary=record.summary,
-        since=since,
+        flags=flags, summary=alarm_summary(url, history_version, as_of), since=since
     )
 
 
@@ -485,7 +468,7 @@ def clear_caches() -> None:
     signal_evaluations.clear()
     account_signals_explained.clear()
     flag_decisions.clear()
-    alarm_record.clear()
+    alarm_summary.clear()
     early_warning.clear()
     similar_cases.clear()
     accounts.clear()

@@ -403,14 +403,12 @@ def _sqlite_reader_main() -> int:
         source = _SOURCES[request["source"]]
         arrived = pl.from_arrow(rows)
         assert isinstance(arrived, pl.DataFrame)
-        del rows
+        del rows  # the Arrow table and the typed frame need not live together
         columns = tuple(source.columns())
         _typed(arrived, source, columns, from_text=True).write_parquet(output)
-        out.write(len(header).to_bytes(_HEADER_BYTES, "big"))
-        out.write(header)
-    else:
-        out.write(len(header).to_bytes(_HEADER_BYTES, "big"))
-        out.write(header)
+    out.write(len(header).to_bytes(_HEADER_BYTES, "big"))
+    out.write(header)
+    if output is None:
         with pa.ipc.new_stream(out, rows.schema) as stream:
             stream.write_table(rows)
     out.flush()
@@ -597,6 +595,16 @@ def _copy_in_child(engine: Engine, source: _Source, folder: Path) -> SnapshotKey
         return None
 
 
+def _log_copied(source: _Source, key: SnapshotKey, rows: int, started: float) -> None:
+    log.info(
+        "Copied %s %s at history version %s in %.1f s",
+        rows,
+        source.name.replace("_", " "),
+        key.version,
+        time.perf_counter() - started,
+    )
+
+
 def _snapshot(
     engine: Engine,
     source: _Source,
@@ -628,25 +636,13 @@ def _snapshot(
     if built is not None:
         copy = _read_copy(place / built.file_name(source.name), wanted)
         if copy is not None:
-            log.info(
-                "Copied %s %s at history version %s in %.1f s",
-                copy.height,
-                source.name.replace("_", " "),
-                built.version,
-                time.perf_counter() - started,
-            )
+            _log_copied(source, built, copy.height, started)
             return copy
     # NOTE: on PostgreSQL the rows still come through this process (COPY), so
     # a cold build there holds the whole history here for a moment.
     key, frame = _load(engine, source, tuple(source.columns()))
     _write_copy(place, key, source.name, frame)
-    log.info(
-        "Copied %s %s at history version %s in %.1f s",
-        frame.height,
-        source.name.replace("_", " "),
-        key.version,
-        time.perf_counter() - started,
-    )
+    _log_copied(source, key, frame.height, started)
     return frame.select(wanted)
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import polars as pl
 import pytest
 
+from metrics import early_warning
 from metrics.schema import ESCALATION_SCHEMA
 
 # (account_id, trigger_type, severity, first_signal_at, escalated_at)
@@ -67,3 +68,16 @@ def history() -> pl.DataFrame:
             (1, "usage_drop", "high", _utc(2024, 3, 17), _utc(2024, 3, 18)),
         ]
     )
+
+
+@pytest.fixture(params=["one pass", "passes of two rows"])
+def each_rows_per_pass(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run a test in one pass and again with the early warning's passes of two rows.
+
+    With two rows a pass nearly every account gets a pass of its own, so any
+    rule that reads across accounts would come out differently.
+    """
+    if request.param == "passes of two rows":
+        monkeypatch.setattr(early_warning, "ROWS_PER_PASS", 2)

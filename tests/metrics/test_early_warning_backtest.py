@@ -10,7 +10,6 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from metrics import early_warning
 from metrics.early_warning import (
     ACCEPTANCE_SCHEMA,
     BACKTEST_SCHEMA,
@@ -37,18 +36,8 @@ from tests.metrics.early_warning_rows import (
     signals,
 )
 
-
-@pytest.fixture(autouse=True, params=["one pass", "passes of two rows"])
-def rows_per_pass(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Run every test in one pass and again split into passes of whole accounts.
-
-    With two rows a pass nearly every account gets a pass of its own, so any
-    rule that reads across accounts would come out differently.
-    """
-    if request.param == "passes of two rows":
-        monkeypatch.setattr(early_warning, "ROWS_PER_PASS", 2)
+# Every test runs in one pass and again split into passes of whole accounts.
+pytestmark = pytest.mark.usefixtures("each_rows_per_pass")
 
 
 MICROSECOND = timedelta(microseconds=1)

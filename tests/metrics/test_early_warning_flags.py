@@ -38,17 +38,8 @@ from tests.metrics.early_warning_rows import (
 MICROSECOND = timedelta(microseconds=1)
 
 
-@pytest.fixture(autouse=True, params=["one pass", "passes of two rows"])
-def rows_per_pass(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Run every test in one pass and again split into passes of whole accounts.
-
-    With two rows a pass nearly every account gets a pass of its own, so any
-    rule that reads across accounts would come out differently.
-    """
-    if request.param == "passes of two rows":
-        monkeypatch.setattr(early_warning, "ROWS_PER_PASS", 2)
+# Every test runs in one pass and again split into passes of whole accounts.
+pytestmark = pytest.mark.usefixtures("each_rows_per_pass")
 
 
 TEN_DAYS = EarlyWarningSettings(window_days=10, min_signals=2, exit_share_threshold=0.5)
