@@ -11,14 +11,17 @@ Timestamps keep SQLAlchemy's own storage: SQLite text in its DATETIME format,
 PostgreSQL ``timestamptz``; sqlmodel reads both back as aware UTC datetimes.
 """
 
+import itertools
 import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol
 
 import adbc_driver_sqlite.dbapi as adbc_sqlite
@@ -103,42 +106,93 @@ def table_order() -> list[str]:
     return [str(model.__tablename__) for model in _MODELS]
 
 
-def _prepared(
-    history: HasTables | Mapping[str, pl.DataFrame],
-) -> list[tuple[sa.Table, pl.DataFrame]]:
+Part = tuple[sa.Table, pl.DataFrame]
+
+
+def _checked(name: str, frame: pl.DataFrame) -> Part:
+    """The frame's table and the frame in the table's column order, or ValueError."""
+    known = table_order()
+    if name not in known:
+        message = f"no table for frames {[name]}; known tables are {known}"
+        raise ValueError(message)
+    table = SQLModel.metadata.tables[name]
+    wanted = [column.name for column in table.columns]
+    missing = [column for column in wanted if column not in frame.columns]
+    extra = [column for column in frame.columns if column not in wanted]
+    if missing or extra:
+        message = (
+            f"frame for table {name!r} does not match its columns: "
+            f"missing {missing}, unexpected {extra}"
+        )
+        raise ValueError(message)
+    for column in wanted:
+        dtype = frame.schema[column]
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+            message = (
+                f"column {name}.{column} holds naive datetimes; "
+                "give them a time zone (UTC) before inserting"
+            )
+            raise ValueError(message)
+    return table, frame.select(wanted)
+
+
+def _ordered(frames: Mapping[str, pl.DataFrame]) -> list[Part]:
     """Frames matched to their tables in insert order, columns checked and ordered."""
-    frames = history.tables() if hasattr(history, "tables") else history
     known = table_order()
     unknown = sorted(set(frames) - set(known))
     if unknown:
         message = f"no table for frames {unknown}; known tables are {known}"
         raise ValueError(message)
+    return [_checked(name, frames[name]) for name in known if name in frames]
 
-    prepared: list[tuple[sa.Table, pl.DataFrame]] = []
-    for name in known:
-        if name not in frames:
-            continue
-        table = SQLModel.metadata.tables[name]
-        frame = frames[name]
-        wanted = [column.name for column in table.columns]
-        missing = [column for column in wanted if column not in frame.columns]
-        extra = [column for column in frame.columns if column not in wanted]
-        if missing or extra:
-            message = (
-                f"frame for table {name!r} does not match its columns: "
-                f"missing {missing}, unexpected {extra}"
-            )
-            raise ValueError(message)
-        for column in wanted:
-            dtype = frame.schema[column]
-            if isinstance(dtype, pl.Datetime) and dtype.time_zone is None:
+
+def _streamed(parts: Iterable[tuple[str, pl.DataFrame]]) -> Iterator[Part]:
+    """Each part checked as it arrives; a table's parts must come one after another."""
+    finished: set[str] = set()
+    current: str | None = None
+    for name, frame in parts:
+        if name != current:
+            if name in finished:
                 message = (
-                    f"column {name}.{column} holds naive datetimes; "
-                    "give them a time zone (UTC) before inserting"
+                    f"parts of table {name!r} must come one after another; "
+                    f"it came back after {current!r}"
                 )
                 raise ValueError(message)
-        prepared.append((table, frame.select(wanted)))
-    return prepared
+            if current is not None:
+                finished.add(current)
+            current = name
+        yield _checked(name, frame)
+
+
+def _by_table(
+    parts: Iterable[Part],
+) -> Iterator[tuple[sa.Table, pl.DataFrame, Iterator[pl.DataFrame]]]:
+    """Per table: the table, its first part, and all its parts (the first again).
+
+    Each table's parts must be read before the next table is asked for; what
+    the caller leaves unread is skipped.
+    """
+    stream = iter(parts)
+    upcoming = next(stream, None)
+    while upcoming is not None:
+        table, first = upcoming
+        upcoming = None
+
+        def frames(
+            table: sa.Table = table, first: pl.DataFrame = first
+        ) -> Iterator[pl.DataFrame]:
+            nonlocal upcoming
+            yield first
+            for part in stream:
+                if part[0].name != table.name:
+                    upcoming = part
+                    return
+                yield part[1]
+
+        these = frames()
+        yield table, first, these
+        for _ in these:
+            pass
 
 
 def _as_text_times(frame: pl.DataFrame, datetime_format: str) -> pl.DataFrame:
@@ -149,14 +203,29 @@ def _as_text_times(frame: pl.DataFrame, datetime_format: str) -> pl.DataFrame:
     )
 
 
-def _chunks(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
-    """Consecutive slices of at most ``size`` rows."""
-    for offset in range(0, frame.height, size):
-        yield frame.slice(offset, size)
+def _chunks(frames: Iterable[pl.DataFrame], size: int) -> Iterator[pl.DataFrame]:
+    """Consecutive slices of at most ``size`` rows of each frame in turn."""
+    for frame in frames:
+        for offset in range(0, frame.height, size):
+            yield frame.slice(offset, size)
+
+
+def _peeked(
+    frames: pl.DataFrame | Iterable[pl.DataFrame],
+) -> tuple[pl.DataFrame | None, Iterator[pl.DataFrame]]:
+    """The first frame (None if there is none) and an iterator over all of them.
+
+    Every frame must have the first one's columns, in its order.
+    """
+    stream = iter([frames] if isinstance(frames, pl.DataFrame) else frames)
+    first = next(stream, None)
+    if first is None:
+        return None, iter(())
+    return first, itertools.chain([first], stream)
 
 
 def _prefetched(
-    frame: pl.DataFrame, size: int, convert: Callable[[pl.DataFrame], Any]
+    frames: Iterable[pl.DataFrame], size: int, convert: Callable[[pl.DataFrame], Any]
 ) -> Iterator[tuple[int, Any]]:
     """Each chunk's row count and ``convert(chunk)``, the next one converted ahead.
 
@@ -164,7 +233,7 @@ def _prefetched(
     writes chunk k, so a second core formats while the first one inserts.
     """
     with ThreadPoolExecutor(max_workers=1) as helper:
-        chunks = _chunks(frame, size)
+        chunks = _chunks(frames, size)
         first = next(chunks, None)
         if first is None:
             return
@@ -182,7 +251,11 @@ def _quoted(name: str) -> str:
 
 
 class Tally:
-    """Counts rows written and reports the overall fraction done."""
+    """Counts rows written and reports the overall fraction done.
+
+    ``total`` may be an estimate (a streamed load knows its size only at the
+    end); the fraction reported never passes 1.
+    """
 
     def __init__(self, total: int, progress: Progress | None) -> None:
         self.total = max(total, 1)
@@ -193,14 +266,15 @@ class Tally:
         """Record ``rows`` more rows written to ``table``."""
         self.done += rows
         if self.progress is not None:
-            self.progress(table, self.done / self.total)
+            self.progress(table, min(self.done / self.total, 1.0))
 
 
 def worth_rebuilding(raw: Any, table: sa.Table, frame: pl.DataFrame) -> bool:
     """Whether to rebuild the table's indexes after the load: big load, empty table.
 
-    A table that already has rows keeps its indexes, since rebuilding would
-    re-sort the rows that were there too.
+    ``frame`` is the table's first (or only) part. A table that already has
+    rows keeps its indexes, since rebuilding would re-sort the rows that were
+    there too.
     """
     if frame.height < REBUILD_FROM_ROWS:
         return False
@@ -212,27 +286,105 @@ def worth_rebuilding(raw: Any, table: sa.Table, frame: pl.DataFrame) -> bool:
         cursor.close()
 
 
-def _timed(
-    table: sa.Table,
-    frame: pl.DataFrame,
-    insert: Callable[[sa.Table, pl.DataFrame], None],
-) -> None:
-    """Run one table's insert and log how long it took."""
+def _timed(table: sa.Table, write: Callable[[], int]) -> None:
+    """Run one table's insert, which returns its row count, and log how long it took."""
     started = time.perf_counter()
-    insert(table, frame)
+    rows = write()
     log.info(
         "inserted %s rows into %s in %.1f s",
-        frame.height,
+        rows,
         table.name,
         time.perf_counter() - started,
     )
 
 
-def _timed_statement(execute: Callable[[str], object], statement: str) -> None:
-    """Run one rebuild statement and log, at debug level, how long it took."""
+def _timed_statements(
+    execute: Callable[[str], object], statements: list[str], what: str
+) -> None:
+    """Run rebuild statements, each timed at debug level, the whole at info level."""
+    if not statements:
+        return
     started = time.perf_counter()
-    execute(statement)
-    log.debug("%.1f s: %s", time.perf_counter() - started, statement)
+    for statement in statements:
+        began = time.perf_counter()
+        execute(statement)
+        log.debug("%.1f s: %s", time.perf_counter() - began, statement)
+    log.info(
+        "rebuilt %s %s in %.1f s", len(statements), what, time.perf_counter() - started
+    )
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """One foreign key of a table: its columns and the parent columns they name."""
+
+    columns: tuple[str, ...]
+    parent: str
+    parent_columns: tuple[str, ...]
+
+
+def _kept_columns(table: sa.Table) -> list[str]:
+    """Columns of ``table`` that a foreign key check may need: its own key
+    columns and the columns other tables' keys point at."""
+    wanted = {element.parent.name for element in table.foreign_keys}
+    for other in SQLModel.metadata.tables.values():
+        for element in other.foreign_keys:
+            if element.column.table.name == table.name:
+                wanted.add(element.column.name)
+    return [column.name for column in table.columns if column.name in wanted]
+
+
+class LoadedKeys:
+    """The key columns of every part written, for a foreign key check at the end.
+
+    Only the columns a foreign key uses are kept (for the signal table: two
+    integer columns of its nine), so the check needs no second read of the
+    rows and holds little memory.
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[str, list[pl.DataFrame]] = {}
+
+    def keep(self, table: sa.Table, frame: pl.DataFrame) -> None:
+        """Remember the key columns of one part of ``table``."""
+        columns = [c for c in _kept_columns(table) if c in frame.columns]
+        self._parts.setdefault(table.name, []).append(frame.select(columns))
+
+    def tables(self) -> list[str]:
+        """Names of the tables written, in the order they came."""
+        return list(self._parts)
+
+    def frame(self, name: str) -> pl.DataFrame | None:
+        """All kept columns of table ``name``, or None if it was not written."""
+        parts = self._parts.get(name)
+        return None if parts is None else pl.concat(parts, how="vertical")
+
+    def unproven(self, name: str, keys: list[ForeignKey]) -> list[ForeignKey]:
+        """The keys of table ``name`` that this load alone cannot show to hold.
+
+        A key holds when every non-null value of the table's rows is among
+        its parent's rows in this load. Parents outside the load, composite
+        keys and columns not kept are left to the database to check.
+        """
+        frame = self.frame(name)
+        if frame is None:
+            return []
+        unproven: list[ForeignKey] = []
+        for key in keys:
+            parent = self.frame(key.parent)
+            if (
+                len(key.columns) != 1
+                or parent is None
+                or key.columns[0] not in frame.columns
+                or key.parent_columns[0] not in parent.columns
+            ):
+                unproven.append(key)
+                continue
+            values = frame.get_column(key.columns[0]).drop_nulls()
+            known = parent.get_column(key.parent_columns[0]).implode()
+            if not values.is_in(known).all():
+                unproven.append(key)
+        return unproven
 
 
 # --- SQLite -------------------------------------------------------------------
@@ -257,29 +409,34 @@ def drop_sqlite_indexes(raw: Any, table: sa.Table) -> list[str]:
 
 
 def sqlite_insert(
-    raw: sqlite3.Connection, table: sa.Table, frame: pl.DataFrame, tally: Tally
-) -> None:
-    """executemany with plain tuples, a chunk at a time."""
-    columns = ", ".join(_quoted(column) for column in frame.columns)
-    marks = ", ".join("?" for _ in frame.columns)
+    raw: sqlite3.Connection,
+    table: sa.Table,
+    frames: pl.DataFrame | Iterable[pl.DataFrame],
+    tally: Tally,
+) -> int:
+    """executemany with plain tuples, a chunk at a time; returns the rows written."""
+    first, frames = _peeked(frames)
+    if first is None:
+        return 0
+    columns = ", ".join(_quoted(column) for column in first.columns)
+    marks = ", ".join("?" for _ in first.columns)
     statement = f"INSERT INTO {_quoted(table.name)} ({columns}) VALUES ({marks})"
+    written = 0
     cursor = raw.cursor()
     try:
-        for chunk in _chunks(frame, SQLITE_CHUNK_ROWS):
+        for chunk in _chunks(frames, SQLITE_CHUNK_ROWS):
             text = _as_text_times(chunk, SQLITE_DATETIME)
             values = [series.to_list() for series in text.iter_columns()]
             rows = zip(*values, strict=True)
             cursor.executemany(statement, rows)
+            written += chunk.height
             tally.add(table.name, chunk.height)
     finally:
         cursor.close()
+    return written
 
 
-def _load_sqlite(
-    raw: sqlite3.Connection,
-    prepared: list[tuple[sa.Table, pl.DataFrame]],
-    tally: Tally,
-) -> None:
+def _load_sqlite(raw: sqlite3.Connection, parts: Iterable[Part], tally: Tally) -> None:
     """All SQLite inserts inside the caller's transaction, with a larger cache."""
     # The driver opens a transaction implicitly before the first INSERT, but not
     # when the engine runs it in autocommit mode; an explicit BEGIN keeps the
@@ -289,13 +446,13 @@ def _load_sqlite(
     (previous_cache,) = raw.execute("PRAGMA cache_size").fetchone() or (-2000,)
     raw.execute(f"PRAGMA cache_size = {-SQLITE_LOAD_CACHE_KIB}")
     try:
-        for table, frame in prepared:
+        for table, first, frames in _by_table(parts):
             deferred = (
                 drop_sqlite_indexes(raw, table)
-                if worth_rebuilding(raw, table, frame)
+                if worth_rebuilding(raw, table, first)
                 else []
             )
-            _timed(table, frame, lambda t, f: sqlite_insert(raw, t, f, tally))
+            _timed(table, partial(sqlite_insert, raw, table, frames, tally))
             for statement in deferred:
                 raw.execute(statement)
     finally:
@@ -317,14 +474,16 @@ def _pragma(cursor: Any, setting: str) -> Any:
     return None if row is None else row[0]
 
 
-def _check_violation(cursor: Any, table: sa.Table, frame: pl.DataFrame) -> str | None:
-    """Name of a CHECK constraint some row of ``frame`` breaks, or None.
+def _broken_check(table: sa.Table, frame: pl.DataFrame) -> tuple[str | None, bool]:
+    """A CHECK constraint some row of ``frame`` breaks, and whether one is unread.
 
     The constraints are SQL; polars evaluates simple ones directly on the
-    frame, in a fraction of a second where SQLite would re-read the table. One
-    polars cannot read is left to SQLite's own quick_check of the table. A row
-    breaks a CHECK only when it is false, not when it is NULL.
+    frame, in a fraction of a second where SQLite would re-read the table.
+    The second value says that some constraint was beyond polars, to be left
+    to SQLite's own check of the table. A row breaks a CHECK only when it is
+    false, not when it is NULL.
     """
+    unread = False
     for constraint in table.constraints:
         if not isinstance(constraint, sa.CheckConstraint):
             continue
@@ -333,42 +492,27 @@ def _check_violation(cursor: Any, table: sa.Table, frame: pl.DataFrame) -> str |
             broken = frame.sql(f"SELECT count(*) FROM self WHERE NOT ({condition})")
         except pl.exceptions.PolarsError:
             log.debug("SQLite checks %s of %s itself", constraint.name, table.name)
-            _pragma(cursor, "ignore_check_constraints = OFF")
-            verdict = _pragma(cursor, f"quick_check({_quoted(table.name)})")
-            _pragma(cursor, "ignore_check_constraints = ON")
-            return None if verdict == "ok" else str(verdict)
+            unread = True
+            continue
         if broken.item() > 0:
-            return str(constraint.name or condition)
-    return None
+            return str(constraint.name or condition), unread
+    return None, unread
 
 
-def _orphans_possible(
-    cursor: Any,
-    table: sa.Table,
-    frame: pl.DataFrame,
-    loaded: Mapping[str, pl.DataFrame],
-) -> bool:
-    """Whether some foreign key value of ``frame`` has no parent in this load.
-
-    Parents that arrive in the same transaction need no lookup in the
-    database; anything else (a parent not loaded here, a composite key) is
-    left to SQLite's own check.
-    """
+def _sqlite_foreign_keys(cursor: Any, table: sa.Table) -> list[ForeignKey]:
+    """The foreign keys SQLite knows for ``table``."""
     cursor.execute(f"PRAGMA foreign_key_list({_quoted(table.name)})")
-    keys: dict[int, list[tuple[str, str, str | None]]] = {}
+    grouped: dict[int, list[tuple[str, str, str | None]]] = {}
     for row in cursor.fetchall():
-        keys.setdefault(row[0], []).append((row[2], row[3], row[4]))
-    for columns in keys.values():
-        if len(columns) != 1:
-            return True
-        parent_table, column, parent_column = columns[0]
-        parent = loaded.get(parent_table)
-        if parent is None or parent_column is None or parent_column not in parent:
-            return True
-        values = frame.get_column(column).drop_nulls()
-        if not values.is_in(parent.get_column(parent_column).implode()).all():
-            return True
-    return False
+        grouped.setdefault(row[0], []).append((row[2], row[3], row[4]))
+    return [
+        ForeignKey(
+            columns=tuple(column for _, column, _ in pairs),
+            parent=pairs[0][0],
+            parent_columns=tuple(parent or "" for _, _, parent in pairs),
+        )
+        for pairs in grouped.values()
+    ]
 
 
 def _version_bump(dialect: sa.Dialect) -> tuple[str, list[Any]]:
@@ -414,10 +558,7 @@ def _integrity_error(statement: str, message: str) -> sa.exc.IntegrityError:
 
 
 def _load_sqlite_adbc(
-    engine: sa.Engine,
-    path: str,
-    prepared: list[tuple[sa.Table, pl.DataFrame]],
-    tally: Tally,
+    engine: sa.Engine, path: str, parts: Iterable[Part], tally: Tally
 ) -> None:
     """Load a SQLite file through ADBC in one transaction on its own connection.
 
@@ -446,11 +587,10 @@ def _load_sqlite_adbc(
                 "ignore_check_constraints = ON",
                 "synchronous = OFF",
                 f"threads = {SQLITE_SORT_THREADS}",
-                f"cache_size = {-SQLITE_LOAD_CACHE_KIB}",
             ):
                 _pragma(cursor, setting)
             try:
-                _adbc_transaction(connection, engine.dialect, prepared, tally)
+                _adbc_transaction(connection, engine.dialect, parts, tally)
             finally:
                 if mode != previous_mode:
                     _switch_journal(cursor, previous_mode)
@@ -489,80 +629,100 @@ def _switch_journal(cursor: Any, wanted: str) -> str:
 
 
 def _adbc_transaction(
-    connection: Any,
-    dialect: sa.Dialect,
-    prepared: list[tuple[sa.Table, pl.DataFrame]],
-    tally: Tally,
+    connection: Any, dialect: sa.Dialect, parts: Iterable[Part], tally: Tally
 ) -> None:
     """The whole SQLite load as one transaction, rolled back on any failure."""
     cursor = connection.cursor()
     try:
-        _adbc_statements(connection, cursor, dialect, prepared, tally)
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            _adbc_statements(connection, cursor, parts, tally)
+            cursor.execute(*_version_bump(dialect))
+        except BaseException:
+            try:
+                cursor.execute("ROLLBACK")
+            except adbc_sqlite.Error:
+                # SQLite ends the transaction itself after some errors (a full
+                # disk).
+                log.debug("no transaction left to roll back", exc_info=True)
+            raise
+        cursor.execute("COMMIT")
     finally:
         cursor.close()
 
 
 def _adbc_statements(
-    connection: Any,
-    cursor: Any,
-    dialect: sa.Dialect,
-    prepared: list[tuple[sa.Table, pl.DataFrame]],
-    tally: Tally,
+    connection: Any, cursor: Any, parts: Iterable[Part], tally: Tally
 ) -> None:
-    """Begin, insert, verify, rebuild indexes, bump the version, commit."""
-    cursor.execute("BEGIN IMMEDIATE")
-    try:
-        rebuild: list[str] = []
-        for table, frame in prepared:
-            if worth_rebuilding(connection, table, frame):
-                rebuild += drop_sqlite_indexes(connection, table)
-            _timed(table, frame, lambda t, f: _adbc_ingest(cursor, t, f, tally))
+    """Insert each table, rebuild its indexes once it is complete, then verify.
 
-        loaded = {table.name: frame for table, frame in prepared}
-        for table, frame in prepared:
-            broken = _check_violation(cursor, table, frame)
+    A table's indexes are rebuilt as soon as its last part is in, so on a
+    streamed load SQLite sorts them while the next table is still being made.
+    CHECK constraints are verified part by part as the rows pass, foreign
+    keys once every table is in.
+    """
+    keys = LoadedKeys()
+    unread_checks: list[sa.Table] = []
+
+    def verified(table: sa.Table, frames: Iterable[pl.DataFrame]) -> Iterator[Any]:
+        for frame in frames:
+            broken, unread = _broken_check(table, frame)
             if broken is not None:
                 message = f"CHECK constraint failed: {table.name}.{broken}"
                 raise _integrity_error(f"bulk insert into {table.name}", message)
-            if _orphans_possible(cursor, table, frame, loaded):
-                cursor.execute(f"PRAGMA foreign_key_check({_quoted(table.name)})")
-                orphan = cursor.fetchone()
-                if orphan is not None:
-                    message = (
-                        f"FOREIGN KEY constraint failed: {table.name} row "
-                        f"{orphan[1]} has no parent in {orphan[2]}"
-                    )
-                    raise _integrity_error(f"bulk insert into {table.name}", message)
+            if unread and table not in unread_checks:
+                unread_checks.append(table)
+            keys.keep(table, frame)
+            yield frame
 
-        started = time.perf_counter()
-        _pragma(cursor, f"cache_size = {-SQLITE_INDEX_CACHE_KIB}")
-        for statement in rebuild:
-            _timed_statement(cursor.execute, statement)
-        log.info(
-            "rebuilt %s indexes in %.1f s", len(rebuild), time.perf_counter() - started
+    loaded: list[sa.Table] = []
+    for table, first, frames in _by_table(parts):
+        rebuild = (
+            drop_sqlite_indexes(connection, table)
+            if worth_rebuilding(connection, table, first)
+            else []
         )
-        cursor.execute(*_version_bump(dialect))
-    except BaseException:
-        try:
-            cursor.execute("ROLLBACK")
-        except adbc_sqlite.Error:
-            # SQLite ends the transaction itself after some errors (a full disk).
-            log.debug("no transaction left to roll back", exc_info=True)
-        raise
-    cursor.execute("COMMIT")
+        _pragma(cursor, f"cache_size = {-SQLITE_LOAD_CACHE_KIB}")
+        _timed(
+            table, partial(_adbc_ingest, cursor, table, verified(table, frames), tally)
+        )
+        _pragma(cursor, f"cache_size = {-SQLITE_INDEX_CACHE_KIB}")
+        _timed_statements(cursor.execute, rebuild, f"indexes of {table.name}")
+        loaded.append(table)
+
+    for table in unread_checks:
+        _pragma(cursor, "ignore_check_constraints = OFF")
+        verdict = _pragma(cursor, f"quick_check({_quoted(table.name)})")
+        _pragma(cursor, "ignore_check_constraints = ON")
+        if verdict != "ok":
+            message = f"CHECK constraint failed: {table.name}: {verdict}"
+            raise _integrity_error(f"bulk insert into {table.name}", message)
+    for table in loaded:
+        if keys.unproven(table.name, _sqlite_foreign_keys(cursor, table)):
+            cursor.execute(f"PRAGMA foreign_key_check({_quoted(table.name)})")
+            orphan = cursor.fetchone()
+            if orphan is not None:
+                message = (
+                    f"FOREIGN KEY constraint failed: {table.name} row "
+                    f"{orphan[1]} has no parent in {orphan[2]}"
+                )
+                raise _integrity_error(f"bulk insert into {table.name}", message)
 
 
 def _adbc_ingest(
-    cursor: Any, table: sa.Table, frame: pl.DataFrame, tally: Tally
-) -> None:
-    """Append the frame through ADBC in chunks, the next one formatted meanwhile."""
+    cursor: Any, table: sa.Table, frames: Iterable[pl.DataFrame], tally: Tally
+) -> int:
+    """Append the frames through ADBC in chunks, the next one formatted meanwhile."""
 
     def arrow(chunk: pl.DataFrame) -> pa.Table:
         return _as_text_times(chunk, SQLITE_DATETIME).to_arrow()
 
-    for height, batch in _prefetched(frame, ADBC_CHUNK_ROWS, arrow):
+    written = 0
+    for height, batch in _prefetched(frames, ADBC_CHUNK_ROWS, arrow):
         cursor.adbc_ingest(table.name, batch, mode="append")
+        written += height
         tally.add(table.name, height)
+    return written
 
 
 # --- PostgreSQL ---------------------------------------------------------------
@@ -591,25 +751,27 @@ _FIXED_WIDTH = {
 _TEXT_TYPES = {"text", "varchar", "bpchar"}
 
 
-def _drop_postgres_indexes_and_keys(raw: Any, table: sa.Table) -> list[str]:
+def _drop_postgres_indexes_and_keys(
+    raw: Any, table: sa.Table, *, foreign_keys: bool
+) -> list[str]:
     """Drop indexes and constraints the load can rebuild; return SQL that restores them.
 
-    Secondary indexes, foreign keys, and the primary key and unique
-    constraints that no foreign key leans on are rebuilt after the load: a
-    sort per index and one join per foreign key are far cheaper than upkeep
-    per row, and re-adding a key still fails on a duplicate or an orphan.
-    NOTE: until the commit the table is locked exclusively, so readers wait;
-    fine for seeding, not for a live database.
+    Secondary indexes, the primary key and unique constraints that no foreign
+    key leans on, and (with ``foreign_keys``) the table's foreign keys are
+    rebuilt after the load: a sort per index and one join per foreign key are
+    far cheaper than upkeep per row, and re-adding a key still fails on a
+    duplicate or an orphan. NOTE: until the commit the table is locked
+    exclusively, so readers wait; fine for seeding, not for a live database.
     """
     relation = _quoted(table.name)
     with raw.cursor() as cursor:
         cursor.execute(
             "SELECT c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c "
-            "WHERE c.conrelid = %s::regclass AND (c.contype = 'f' OR ("
+            "WHERE c.conrelid = %s::regclass AND ((c.contype = 'f' AND %s) OR ("
             "c.contype IN ('p', 'u') AND NOT EXISTS (SELECT 1 FROM pg_constraint r "
             "WHERE r.contype = 'f' AND r.conindid = c.conindid))) "
             "ORDER BY c.contype <> 'f'",
-            (relation,),
+            (relation, foreign_keys),
         )
         constraints = cursor.fetchall()
         cursor.execute(
@@ -712,17 +874,40 @@ def _binary_rows(frame: pl.DataFrame, types: Mapping[str, str]) -> memoryview:
     return memoryview(rows.buffers()[2])[offsets[0] : offsets[-1]]
 
 
-def postgres_copy(raw: Any, table: sa.Table, frame: pl.DataFrame, tally: Tally) -> None:
-    """COPY ... FROM STDIN, then move the id sequence past the new ids.
+def _move_sequence(raw: Any, table: sa.Table) -> None:
+    """Move the table's id sequence past the largest id, if it has one."""
+    if "id" not in table.columns:
+        return
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
+            f"(SELECT max(id) FROM {_quoted(table.name)}))",
+            (_quoted(table.name),),
+        )
+
+
+def postgres_copy(
+    raw: Any,
+    table: sa.Table,
+    frames: pl.DataFrame | Iterable[pl.DataFrame],
+    tally: Tally,
+    *,
+    move_sequence: bool = True,
+) -> int:
+    """COPY ... FROM STDIN of one or more frames; returns the rows written.
 
     Binary when every column has a type encoded here (the server then parses
-    no text at all: twice as fast), CSV otherwise.
+    no text at all: twice as fast), CSV otherwise. With ``move_sequence`` the
+    id sequence is then moved past the new ids.
     """
-    columns = ", ".join(_quoted(column) for column in frame.columns)
+    first, frames = _peeked(frames)
+    if first is None:
+        return 0
+    names = first.columns
+    columns = ", ".join(_quoted(name) for name in names)
     types = _server_types(raw, table)
     binary = all(
-        types.get(c) in _TEXT_TYPES or types.get(c) in _FIXED_WIDTH
-        for c in frame.columns
+        types.get(c) in _TEXT_TYPES or types.get(c) in _FIXED_WIDTH for c in names
     )
     options = "FORMAT binary" if binary else "FORMAT csv"
     statement = f"COPY {_quoted(table.name)} ({columns}) FROM STDIN ({options})"
@@ -734,64 +919,170 @@ def postgres_copy(raw: Any, table: sa.Table, frame: pl.DataFrame, tally: Tally) 
             include_header=False
         )
 
+    written = 0
+    # The queued writer sends on a thread of its own, and the next chunk is
+    # encoded on another, so the server never waits for the client.
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy,
+    ):
+        if binary:
+            copy.write(_COPY_SIGNATURE)
+        for height, data in _prefetched(frames, COPY_CHUNK_ROWS, encoded):
+            copy.write(data)
+            written += height
+            tally.add(table.name, height)
+        if binary:
+            copy.write(_COPY_TRAILER)
+    if move_sequence and written:
+        _move_sequence(raw, table)
+    return written
+
+
+def _may_skip_key_triggers(raw: Any) -> bool:
+    """Turn off the per-row foreign key triggers for this transaction, if allowed.
+
+    ``session_replication_role = replica`` is what logical replication uses
+    to apply rows whose parents it trusts; it needs a superuser. The load then
+    verifies every key itself before the commit (see ``LoadedKeys``), so the
+    keys stay in place and valid instead of being dropped and re-checked with
+    a join over every row.
+    """
     with raw.cursor() as cursor:
-        # The queued writer sends on a thread of its own, and the next chunk is
-        # encoded on another, so the server never waits for the client.
-        with cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as copy:
-            if binary:
-                copy.write(_COPY_SIGNATURE)
-            for height, data in _prefetched(frame, COPY_CHUNK_ROWS, encoded):
-                copy.write(data)
-                tally.add(table.name, height)
-            if binary:
-                copy.write(_COPY_TRAILER)
-        if "id" in frame.columns and frame.height:
-            cursor.execute(
-                "SELECT setval(pg_get_serial_sequence(%s, 'id'), "
-                f"(SELECT max(id) FROM {_quoted(table.name)}))",
-                (_quoted(table.name),),
-            )
+        cursor.execute("SELECT current_setting('is_superuser') = 'on'")
+        row = cursor.fetchone()
+        if row is None or not row[0]:
+            log.info("not a superuser: foreign keys are dropped and re-added instead")
+            return False
+        cursor.execute("SET LOCAL session_replication_role = replica")
+    return True
 
 
-def _load_postgres(
-    raw: Any, prepared: list[tuple[sa.Table, pl.DataFrame]], tally: Tally
-) -> None:
-    """All PostgreSQL COPYs inside the caller's transaction, keys rebuilt at the end."""
+def _postgres_foreign_keys(raw: Any, table: sa.Table) -> list[ForeignKey]:
+    """The foreign keys PostgreSQL knows for ``table``."""
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.relname, "
+            "array(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
+            "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n "
+            "ORDER BY k.i), "
+            "array(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i) "
+            "JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n "
+            "ORDER BY k.i) "
+            "FROM pg_constraint c JOIN pg_class p ON p.oid = c.confrelid "
+            "WHERE c.conrelid = %s::regclass AND c.contype = 'f'",
+            (_quoted(table.name),),
+        )
+        return [
+            ForeignKey(tuple(columns), parent, tuple(parent_columns))
+            for parent, columns, parent_columns in cursor.fetchall()
+        ]
+
+
+def _postgres_orphan_check(raw: Any, table: sa.Table, key: ForeignKey) -> None:
+    """Raise IntegrityError if a row of ``table`` has no parent under ``key``."""
+    child = [f"c.{_quoted(column)}" for column in key.columns]
+    parent = [f"p.{_quoted(column)}" for column in key.parent_columns]
+    present = " AND ".join(f"{column} IS NOT NULL" for column in child)
+    matched = " AND ".join(f"{a} = {b}" for a, b in zip(parent, child, strict=True))
+    statement = (
+        f"SELECT {', '.join(child)} FROM {_quoted(table.name)} c WHERE {present} "
+        f"AND NOT EXISTS (SELECT 1 FROM {_quoted(key.parent)} p WHERE {matched}) "
+        "LIMIT 1"
+    )
+    with raw.cursor() as cursor:
+        cursor.execute(statement)
+        orphan = cursor.fetchone()
+    if orphan is not None:
+        message = (
+            f"FOREIGN KEY constraint failed: {table.name} {key.columns} = {orphan} "
+            f"has no parent in {key.parent}"
+        )
+        raise _integrity_error(f"bulk insert into {table.name}", message)
+
+
+def _load_postgres(raw: Any, parts: Iterable[Part], tally: Tally) -> None:
+    """All PostgreSQL COPYs inside the caller's transaction, keys rebuilt per table.
+
+    A table's indexes and keys are rebuilt as soon as its last part is in, so
+    on a streamed load the server sorts them while the next table is still
+    being made. Foreign keys are either kept and verified at the end (as a
+    superuser) or dropped and re-added once every table is in.
+    """
     with raw.cursor() as cursor:
         cursor.execute(
             f"SET LOCAL maintenance_work_mem = '{POSTGRES_MAINTENANCE_WORK_MEM}'"
         )
         cursor.execute(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'")
-    rebuild: list[str] = []
-    for table, frame in prepared:
-        if worth_rebuilding(raw, table, frame):
-            rebuild += _drop_postgres_indexes_and_keys(raw, table)
-        _timed(table, frame, lambda t, f: postgres_copy(raw, t, f, tally))
-    started = time.perf_counter()
-    # Keys and unique indexes come back before any foreign key that needs them.
-    for statement in sorted(rebuild, key=lambda s: " FOREIGN KEY " in s):
-        _timed_statement(raw.execute, statement)
-    log.info(
-        "rebuilt %s keys and indexes in %.1f s",
-        len(rebuild),
-        time.perf_counter() - started,
-    )
+    keep_foreign_keys = _may_skip_key_triggers(raw)
+    keys = LoadedKeys()
+
+    def kept(table: sa.Table, frames: Iterable[pl.DataFrame]) -> Iterator[Any]:
+        for frame in frames:
+            keys.keep(table, frame)
+            yield frame
+
+    loaded: list[sa.Table] = []
+    add_foreign_keys: list[str] = []
+    for table, first, frames in _by_table(parts):
+        rebuild = (
+            _drop_postgres_indexes_and_keys(
+                raw, table, foreign_keys=not keep_foreign_keys
+            )
+            if worth_rebuilding(raw, table, first)
+            else []
+        )
+        _timed(
+            table,
+            partial(
+                postgres_copy,
+                raw,
+                table,
+                kept(table, frames),
+                tally,
+                move_sequence=False,
+            ),
+        )
+        now = [statement for statement in rebuild if " FOREIGN KEY " not in statement]
+        add_foreign_keys += [s for s in rebuild if " FOREIGN KEY " in s]
+        _timed_statements(raw.execute, now, f"keys and indexes of {table.name}")
+        _move_sequence(raw, table)
+        loaded.append(table)
+
+    _timed_statements(raw.execute, add_foreign_keys, "foreign keys")
+    if keep_foreign_keys:
+        started = time.perf_counter()
+        for table in loaded:
+            for key in keys.unproven(table.name, _postgres_foreign_keys(raw, table)):
+                _postgres_orphan_check(raw, table, key)
+        log.info("verified foreign keys in %.1f s", time.perf_counter() - started)
 
 
 def core_insert(
-    connection: sa.Connection, table: sa.Table, frame: pl.DataFrame, tally: Tally
-) -> None:
+    connection: sa.Connection,
+    table: sa.Table,
+    frames: pl.DataFrame | Iterable[pl.DataFrame],
+    tally: Tally,
+) -> int:
     """Plain SQLAlchemy Core executemany, for databases without a fast path."""
-    for chunk in _chunks(frame, CORE_CHUNK_ROWS):
+    if isinstance(frames, pl.DataFrame):
+        frames = [frames]
+    written = 0
+    for chunk in _chunks(frames, CORE_CHUNK_ROWS):
         connection.execute(table.insert(), chunk.to_dicts())
+        written += chunk.height
         tally.add(table.name, chunk.height)
+    return written
 
 
 def bulk_insert(
     engine: sa.Engine,
-    history: HasTables | Mapping[str, pl.DataFrame],
+    history: HasTables
+    | Mapping[str, pl.DataFrame]
+    | Iterable[tuple[str, pl.DataFrame]],
     *,
     progress: Progress | None = None,
+    expected_rows: int | None = None,
 ) -> None:
     """Write every frame to its table in one transaction; nothing on failure.
 
@@ -802,41 +1093,53 @@ def bulk_insert(
         frames carry their own ids. On a SQLite file the engine's idle pooled
         connections are closed first (see ``_load_sqlite_adbc``).
     history
-        A ``DemoHistory`` (anything with ``tables()``) or a mapping from table
-        name to frame. Each frame must have exactly the table's columns;
+        A ``DemoHistory`` (anything with ``tables()``), a mapping from table
+        name to frame, or a stream of ``(table name, frame)`` parts, such as
+        ``seed_data.generate.history_parts``, written as they arrive. A
+        stream must bring parents before children and a table's parts one
+        after another. Each frame must have exactly the table's columns;
         datetimes must be timezone-aware. Tables without a frame are skipped.
     progress
         Called after each chunk with the table name and the fraction of all
         rows written so far (0 to 1).
+    expected_rows
+        For a stream, about how many rows it brings, for ``progress``.
     """
-    prepared = _prepared(history)
-    tally = Tally(sum(frame.height for _, frame in prepared), progress)
+    parts: Iterable[Part]
+    if hasattr(history, "tables") or isinstance(history, Mapping):
+        frames = history.tables() if hasattr(history, "tables") else history
+        ordered = _ordered(frames)
+        parts = ordered
+        total = sum(frame.height for _, frame in ordered)
+    else:
+        parts = _streamed(history)
+        total = expected_rows or 0
+    tally = Tally(total, progress)
     dialect = engine.dialect
     started = time.perf_counter()
 
     sqlite_path = _sqlite_file(engine) if dialect.name == "sqlite" else None
     if sqlite_path is not None:
-        _load_sqlite_adbc(engine, sqlite_path, prepared, tally)
+        _load_sqlite_adbc(engine, sqlite_path, parts, tally)
     else:
         with engine.begin() as connection:
             raw: Any = connection.connection.dbapi_connection
             if dialect.name == "sqlite" and isinstance(raw, sqlite3.Connection):
                 with as_sqlalchemy_errors(dialect, "bulk insert (sqlite executemany)"):
-                    _load_sqlite(raw, prepared, tally)
+                    _load_sqlite(raw, parts, tally)
             elif dialect.name == "postgresql" and dialect.driver == "psycopg":
                 with as_sqlalchemy_errors(dialect, "bulk insert (postgresql COPY)"):
-                    _load_postgres(raw, prepared, tally)
+                    _load_postgres(raw, parts, tally)
             else:
                 log.warning(
                     "no fast path for %s+%s; using plain inserts",
                     dialect.name,
                     dialect.driver,
                 )
-                for table, frame in prepared:
+                for table, _, table_frames in _by_table(parts):
                     _timed(
                         table,
-                        frame,
-                        lambda t, f: core_insert(connection, t, f, tally),
+                        partial(core_insert, connection, table, table_frames, tally),
                     )
             # Caches key on the data version; the load is one write like any other.
             bump_data_version(connection=connection, history=True)

@@ -1,17 +1,19 @@
 """Deterministic, vectorised generator of a demo escalation history.
 
-Everything is drawn from one ``numpy.random.Generator`` in a fixed order, so one
-seed and one ``end`` always give the same frames. Per-row work is done in numpy
-and polars; Python loops only run over small things (triggers, fixes, levels,
+Each step draws from its own random stream spawned from the seed, so one seed
+and one ``end`` always give the same frames. Per-row work is done in numpy and
+polars; Python loops only run over small things (triggers, fixes, levels,
 templates), so scale 400 (a million escalations, ten million signals) takes
-seconds rather than hours. The steps live in their own modules: ``book``
-(accounts and staff), ``fix_plan``, ``escalations``, ``levels``, ``signals``,
-``packets`` and ``fixes``.
+seconds rather than hours. ``history_parts`` hands the tables over one by one
+as they are made, for a loader that writes while the rest is generated. The
+steps live in their own modules: ``book`` (accounts and staff), ``fix_plan``,
+``escalations``, ``levels``, ``signals``, ``packets`` and ``fixes``.
 """
 
 import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -34,7 +36,7 @@ from seed_data.fix_plan import plan_fixes
 from seed_data.fixes import fix_frames
 from seed_data.levels import build_level_changes
 from seed_data.packets import escalation_frame
-from seed_data.signals import build_signals
+from seed_data.signals import build_signals, signal_counts
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +100,25 @@ def _scaled(base: int, scale: float) -> int:
     return max(1, round(base * scale))
 
 
+# One random stream per step, each spawned from the seed, so that a step's
+# draws do not depend on how far another step has got. The generator can then
+# hand over each table as soon as it is made, in the order a loader wants,
+# while the later steps are still drawing.
+_STEPS = (
+    "accounts",
+    "people",
+    "fixes",
+    "escalations",
+    "levels",
+    "signal_counts",
+    "packets",
+    "fix_frames",
+    "signals",
+)
+# Name under which history_parts' inner generator hands over the fix truth.
+_FIX_TRUTH = "fix_truth"
+
+
 def generate_history(
     seed: int = 7, scale: float = 1.0, end: datetime | None = None
 ) -> DemoHistory:
@@ -106,78 +127,137 @@ def generate_history(
     Parameters
     ----------
     seed
-        Seed of the numpy generator; with ``end`` it fixes every value.
+        Seed of the random streams; with ``end`` it fixes every value.
     scale
         Multiplies the counts of accounts (300), escalations (2,500) and
         signals (about 25,000); the 30 process fixes do not scale.
     end
         Aware end of the history; defaults to today 00:00 UTC.
     """
+    collected: dict[str, list[pl.DataFrame]] = {}
+    for name, frame in _parts(seed, scale, end):
+        collected.setdefault(name, []).append(frame)
+    # Exactly one part per table but the signal table, which comes in parts.
+    frames = {
+        name: pl.concat(parts, rechunk=False) for name, parts in collected.items()
+    }
+    return DemoHistory(
+        **{name: frames[name] for name in DemoHistory.__dataclass_fields__}
+    )
+
+
+def history_parts(
+    seed: int = 7, scale: float = 1.0, end: datetime | None = None
+) -> Iterator[tuple[str, pl.DataFrame]]:
+    """The tables of ``generate_history``, each handed over as soon as it is made.
+
+    Yields ``(table name, frame)`` with parents before children, each table's
+    parts one after another; the signal table comes in parts of a million
+    rows. Concatenated, the parts equal ``generate_history``'s frames for the
+    same arguments. Meant for a loader that writes one table while the next
+    is being generated.
+    """
+    for name, frame in _parts(seed, scale, end):
+        if name != _FIX_TRUTH:
+            yield name, frame
+
+
+def expected_rows(scale: float) -> int:
+    """About how many rows a history of ``scale`` holds, for progress reports.
+
+    Level changes and fix links are estimated at the rates the generator
+    draws them (about 0.86 and 0.12 per escalation).
+    """
+    escalations = _scaled(BASE_ESCALATIONS, scale)
+    return (
+        _scaled(BASE_ACCOUNTS, scale)
+        + escalations
+        + round(escalations * 0.98)
+        + _scaled(BASE_SIGNALS, scale)
+    )
+
+
+def _parts(
+    seed: int, scale: float, end: datetime | None
+) -> Iterator[tuple[str, pl.DataFrame]]:
+    """Every table of one history, and the fix truth, in loading order."""
     if not scale > 0 or not math.isfinite(scale):
         message = f"scale must be a positive number, got {scale!r}"
         raise ValueError(message)
     end_us = _end_micros(end)
     start_us = end_us - HISTORY_DAYS * US_PER_DAY
-    rng = np.random.default_rng(seed)
+    streams = np.random.SeedSequence(seed).spawn(len(_STEPS))
+    rng = {
+        step: np.random.default_rng(stream)
+        for step, stream in zip(_STEPS, streams, strict=True)
+    }
     started = time.perf_counter()
+    counts: dict[str, int] = {}
 
     with small_pages():
-        history = _build(rng, scale, start_us, end_us)
+        accounts = build_accounts(
+            rng["accounts"], _scaled(BASE_ACCOUNTS, scale), end_us
+        )
+        people = build_people(rng["people"], accounts.team)
+        fixes = plan_fixes(rng["fixes"], start_us)
+        yield Team.__tablename__, team_frame()
+        yield Account.__tablename__, accounts.frame
+
+        esc = build_escalations(
+            rng["escalations"],
+            size=_scaled(BASE_ESCALATIONS, scale),
+            start_us=start_us,
+            end_us=end_us,
+            accounts=accounts,
+            people=people,
+            fixes=fixes,
+        )
+        level_change, final_owner, final_level = build_level_changes(
+            rng["levels"], esc, people
+        )
+        per_escalation = signal_counts(rng["signal_counts"], esc)
+        yield (
+            Escalation.__tablename__,
+            escalation_frame(
+                rng["packets"],
+                esc=esc,
+                accounts=accounts,
+                people=people,
+                final_owner=final_owner,
+                final_level=final_level,
+                signal_counts=per_escalation,
+            ),
+        )
+        yield LevelChange.__tablename__, level_change
+        process_fix, links, fix_truth = fix_frames(
+            rng["fix_frames"], fixes, esc, people
+        )
+        yield ProcessFix.__tablename__, process_fix
+        yield ProcessFixEscalation.__tablename__, links
+        yield _FIX_TRUTH, fix_truth
+
+        counts = {
+            Account.__tablename__: accounts.frame.height,
+            Escalation.__tablename__: esc.size,
+            LevelChange.__tablename__: level_change.height,
+            Signal.__tablename__: 0,
+        }
+        for part in build_signals(
+            rng["signals"],
+            per_escalation=per_escalation,
+            target=_scaled(BASE_SIGNALS, scale),
+            start_us=start_us,
+            end_us=end_us,
+            esc=esc,
+            accounts=accounts,
+            people=people,
+        ):
+            counts[Signal.__tablename__] += part.height
+            yield Signal.__tablename__, part
     log.info(
         "generated seed=%s scale=%s in %.2f s: %s",
         seed,
         scale,
         time.perf_counter() - started,
-        history.counts(),
+        counts,
     )
-    return history
-
-
-def _build(
-    rng: np.random.Generator, scale: float, start_us: int, end_us: int
-) -> DemoHistory:
-    """Every table of one history, drawn from ``rng`` in a fixed order."""
-    accounts = build_accounts(rng, _scaled(BASE_ACCOUNTS, scale), end_us)
-    people = build_people(rng, accounts.team)
-    fixes = plan_fixes(rng, start_us)
-    esc = build_escalations(
-        rng,
-        size=_scaled(BASE_ESCALATIONS, scale),
-        start_us=start_us,
-        end_us=end_us,
-        accounts=accounts,
-        people=people,
-        fixes=fixes,
-    )
-    level_change, final_owner, final_level = build_level_changes(rng, esc, people)
-    signal, linked_counts = build_signals(
-        rng,
-        target=_scaled(BASE_SIGNALS, scale),
-        start_us=start_us,
-        end_us=end_us,
-        esc=esc,
-        accounts=accounts,
-        people=people,
-    )
-    escalation = escalation_frame(
-        rng,
-        esc=esc,
-        accounts=accounts,
-        people=people,
-        final_owner=final_owner,
-        final_level=final_level,
-        signal_counts=linked_counts,
-    )
-    process_fix, links, fix_truth = fix_frames(rng, fixes, esc, people)
-
-    history = DemoHistory(
-        team=team_frame(),
-        account=accounts.frame,
-        escalation=escalation,
-        level_change=level_change,
-        signal=signal,
-        process_fix=process_fix,
-        process_fix_escalation=links,
-        fix_truth=fix_truth,
-    )
-    return history

@@ -1,7 +1,7 @@
 """Signals: tickets, chats, calls, reviews and renewal talk, linked or not."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +45,9 @@ _SOURCE_GIVEN_TONE = np.array(
 # when every signal drew its own numbers: at the demo size about half of the
 # 25,000 signals share their text with another, as terse tickets do.
 BODIES_PER_GROUP = 96
+# Rows per part of the signal table that build_signals yields: big enough for
+# bulk writes, small enough that a part is ready long before the loader is.
+SIGNAL_PART_ROWS = 1_000_000
 _TRIGGER_OF_SUBJECT = np.repeat(
     np.arange(SUBJECTS.sizes.size, dtype=np.int64), SUBJECTS.sizes
 )
@@ -60,26 +63,45 @@ _NAME_SLOTS = ("ticket", "csm", "contact")
 _RENEWAL = "{renewal}"
 
 
+def signal_counts(rng: np.random.Generator, esc: Escalations) -> IntArray:
+    """How many signals each escalation gets linked to it, at least one.
+
+    Late, recurring and severe escalations have more: risk that waited was
+    talked about for longer. Drawn before the packets, which quote the count.
+    """
+    mean_extra = 3.2 + 3.0 * esc.late + 1.5 * esc.recurring + 1.0 * (esc.severity <= 1)
+    counts: IntArray = 1 + rng.poisson(mean_extra)
+    return counts
+
+
 def build_signals(
     rng: np.random.Generator,
     *,
+    per_escalation: IntArray,
     target: int,
     start_us: int,
     end_us: int,
     esc: Escalations,
     accounts: Accounts,
     people: People,
-) -> tuple[pl.DataFrame, IntArray]:
+    part_rows: int | None = None,
+) -> Iterator[pl.DataFrame]:
     """Signals linked to escalations, plus unlinked ones up to ``target`` rows.
 
-    The first linked signal of an escalation is observed exactly at its
-    ``first_signal_at``; the others fall between that and the escalation, or
-    shortly after it. Tone drifts from help seeking towards frustration and
-    exit seeking as a bad (late, recurring or critical) escalation nears.
+    ``per_escalation`` (from ``signal_counts``) says how many are linked to
+    each escalation. The first linked signal of an escalation is observed
+    exactly at its ``first_signal_at``; the others fall between that and the
+    escalation, or shortly after it. Tone drifts from help seeking towards
+    frustration and exit seeking as a bad (late, recurring or critical)
+    escalation nears.
+
+    Yields the signals in id order, ``part_rows`` (by default
+    ``SIGNAL_PART_ROWS``) at a time: everything that orders them is drawn
+    first, then each part's text and columns are made when it is asked for,
+    so a loader can write one part while the next is composed. The same
+    ``rng`` and part size always give the same rows.
     """
     bad = esc.late | esc.recurring | (esc.severity == 0)
-    mean_extra = 3.2 + 3.0 * esc.late + 1.5 * esc.recurring + 1.0 * (esc.severity <= 1)
-    per_escalation = 1 + rng.poisson(mean_extra)
     n_linked = int(per_escalation.sum())
     owner_row = np.repeat(np.arange(esc.size), per_escalation)
     position = np.arange(n_linked) - np.repeat(
@@ -178,6 +200,36 @@ def build_signals(
     body_group = ordered.get_column("body_group").to_numpy()
     contact = ordered.get_column("contact").to_numpy()
     escalation_id = ordered.get_column("escalation_id").to_numpy()
+    del ordered
+    text = _TextMaker(rng, accounts=accounts, people=people)
+    rows = part_rows or SIGNAL_PART_ROWS
+
+    for offset in range(0, observed.size, rows):
+        part = slice(offset, offset + rows)
+        yield _signal_part(
+            rng,
+            first_id=offset + 1,
+            observed=observed[part],
+            body_group=body_group[part],
+            contact=contact[part],
+            escalation_id=escalation_id[part],
+            text=text,
+            people=people,
+        )
+
+
+def _signal_part(
+    rng: np.random.Generator,
+    *,
+    first_id: int,
+    observed: IntArray,
+    body_group: npt.NDArray[np.int32],
+    contact: IntArray,
+    escalation_id: IntArray,
+    text: "_TextMaker",
+    people: People,
+) -> pl.DataFrame:
+    """One part of the signal table, from its rows' ordering columns."""
     account = contact // 3
     is_routine = body_group == _ROUTINE_GROUP
     tone = np.where(is_routine, _HELP, body_group // _N_SUBJECTS).astype(np.int64)
@@ -186,18 +238,9 @@ def build_signals(
     tone_missing = rng.random(size) < 0.02
     author_missing = rng.random(size) < 0.04
 
-    text = _signal_text(
-        rng,
-        source=source,
-        body_group=body_group,
-        account=account,
-        contact=contact,
-        accounts=accounts,
-        people=people,
-    )
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         [
-            pl.Series("id", np.arange(1, size + 1, dtype=np.int64)),
+            pl.Series("id", np.arange(first_id, first_id + size, dtype=np.int64)),
             pl.Series("account_id", account + 1),
             with_nulls(pl.Series("escalation_id", escalation_id), escalation_id == 0),
             pl.Series(SOURCES).gather(source).rename("source"),
@@ -205,11 +248,12 @@ def build_signals(
             names_or_null(
                 people.contact_names, np.where(author_missing, -1, contact), "author"
             ),
-            text.rename("text"),
+            text(
+                source=source, body_group=body_group, account=account, contact=contact
+            ).rename("text"),
             names_or_null(pl.Series(TONES), np.where(tone_missing, -1, tone), "tone"),
         ]
     )
-    return frame, per_escalation
 
 
 def _current_drift(
@@ -324,89 +368,105 @@ def _body_pool(rng: np.random.Generator) -> tuple[pl.Series, pl.Series, BoolArra
     return before, after, names_renewal
 
 
-def _signal_text(
-    rng: np.random.Generator,
-    *,
-    source: IntArray,
-    body_group: npt.NDArray[np.int32],
-    account: IntArray,
-    contact: IntArray,
-    accounts: Accounts,
-    people: People,
-) -> pl.Series:
+class _TextMaker:
     """Signal text: a source-typical opening, then a body of the signal's tone.
 
-    Most signals take a ready-made text (opening and body) from a pool. Those
-    whose opening names a person, or whose body names the renewal date, are
-    composed row by row, so that a transcript quotes the signal's author and a
-    renewal date is the account's own. The result holds views into both, so
-    the long strings of ten million signals are never copied.
+    Most signals take a ready-made text (opening and body) from a pool built
+    once. Those whose opening names a person, or whose body names the renewal
+    date, are composed row by row, so that a transcript quotes the signal's
+    author and a renewal date is the account's own. Each result holds views
+    into both, so the long strings of ten million signals are never copied.
     """
-    size = source.size
-    before, after, names_renewal = _body_pool(rng)
-    n_bodies = before.len()
-    openings = Family.of(phrases.SOURCE_PREFIXES)
-    opening = openings.choose(rng, source)
-    body = body_group * BODIES_PER_GROUP + rng.integers(0, BODIES_PER_GROUP, size)
-    split = [_split_at_slot(template, _NAME_SLOTS) for template in openings.templates]
-    heads = pl.Series([head for head, _, _ in split], dtype=pl.String)
-    slot = np.array([name for _, name, _ in split])
-    tails = pl.Series([tail for _, _, tail in split], dtype=pl.String)
-    names_person = (slot == "csm") | (slot == "contact")
 
-    # The pool: each opening that names nobody, followed by each body. Ticket
-    # numbers are drawn per pooled text, as the old per-row ones repeated too.
-    pooled = np.flatnonzero(~names_person)
-    opening_of = np.repeat(pooled, n_bodies)
-    body_of = np.tile(np.arange(n_bodies), pooled.size)
-    tickets = pl.Series(rng.integers(10_000, 99_999, opening_of.size)).cast(pl.String)
-    pool = pl.select(
-        pl.concat_str(
-            pl.lit(heads.gather(opening_of)),
-            pl.when(pl.lit(pl.Series(slot[opening_of] == "ticket")))
-            .then(pl.lit(tickets))
-            .otherwise(pl.lit("")),
-            pl.lit(tails.gather(opening_of)),
-            pl.lit(before.gather(body_of)),
-        )
-    ).to_series()
-
-    # Composed row by row, with names and renewal dates from one table.
-    composed = np.flatnonzero(names_person[opening] | names_renewal[body])
-    own_opening = opening[composed]
-    own_body = body[composed]
-    own_account = account[composed]
-    table = pl.concat(
-        [
-            pl.Series([""], dtype=pl.String),
-            people.names,
-            people.contact_names,
-            accounts.renewal_text,
+    def __init__(
+        self, rng: np.random.Generator, *, accounts: Accounts, people: People
+    ) -> None:
+        self.rng = rng
+        self.before, self.after, self.names_renewal = _body_pool(rng)
+        self.n_bodies = self.before.len()
+        self.openings = Family.of(phrases.SOURCE_PREFIXES)
+        split = [
+            _split_at_slot(template, _NAME_SLOTS)
+            for template in self.openings.templates
         ]
-    )
-    contact_base = 1 + people.names.len()
-    renewal_base = contact_base + people.contact_names.len()
-    name_at = np.where(
-        slot[own_opening] == "csm",
-        1 + people.csm_of_account[own_account],
-        np.where(slot[own_opening] == "contact", contact_base + contact[composed], 0),
-    )
-    renewal_at = np.where(names_renewal[own_body], renewal_base + own_account, 0)
-    one_by_one = pl.select(
-        pl.concat_str(
-            pl.lit(heads.gather(own_opening)),
-            pl.lit(table.gather(name_at)),
-            pl.lit(tails.gather(own_opening)),
-            pl.lit(before.gather(own_body)),
-            pl.lit(table.gather(renewal_at)),
-            pl.lit(after.gather(own_body)),
-        )
-    ).to_series()
+        self.heads = pl.Series([head for head, _, _ in split], dtype=pl.String)
+        self.slot = np.array([name for _, name, _ in split])
+        self.tails = pl.Series([tail for _, _, tail in split], dtype=pl.String)
+        self.names_person = (self.slot == "csm") | (self.slot == "contact")
 
-    rank_in_pool = np.zeros(len(split), dtype=np.int64)
-    rank_in_pool[pooled] = np.arange(pooled.size)
-    at = rank_in_pool[opening] * n_bodies + body
-    at[composed] = pool.len() + np.arange(composed.size)
-    # One chunk first, as in seed_data.text.render: gathering across chunks
-    # would copy every string.
-    return pl.concat([pool, one_by_one]).rechunk().gather(at)
+        # The pool: each opening that names nobody, followed by each body.
+        # Ticket numbers are drawn per pooled text, as real ones repeat too.
+        pooled = np.flatnonzero(~self.names_person)
+        opening_of = np.repeat(pooled, self.n_bodies)
+        body_of = np.tile(np.arange(self.n_bodies), pooled.size)
+        tickets = pl.Series(rng.integers(10_000, 99_999, opening_of.size))
+        self.pool = pl.select(
+            pl.concat_str(
+                pl.lit(self.heads.gather(opening_of)),
+                pl.when(pl.lit(pl.Series(self.slot[opening_of] == "ticket")))
+                .then(pl.lit(tickets.cast(pl.String)))
+                .otherwise(pl.lit("")),
+                pl.lit(self.tails.gather(opening_of)),
+                pl.lit(self.before.gather(body_of)),
+            )
+        ).to_series()
+        self.rank_in_pool = np.zeros(len(split), dtype=np.int64)
+        self.rank_in_pool[pooled] = np.arange(pooled.size)
+
+        # Names and renewal dates, gathered from one table.
+        self.table = pl.concat(
+            [
+                pl.Series([""], dtype=pl.String),
+                people.names,
+                people.contact_names,
+                accounts.renewal_text,
+            ]
+        )
+        self.csm_of_account = people.csm_of_account
+        self.contact_base = 1 + people.names.len()
+        self.renewal_base = self.contact_base + people.contact_names.len()
+
+    def __call__(
+        self,
+        *,
+        source: IntArray,
+        body_group: npt.NDArray[np.int32],
+        account: IntArray,
+        contact: IntArray,
+    ) -> pl.Series:
+        """The text of each row, drawn for its source and body group."""
+        size = source.size
+        opening = self.openings.choose(self.rng, source)
+        body = body_group * BODIES_PER_GROUP + self.rng.integers(
+            0, BODIES_PER_GROUP, size
+        )
+
+        composed = np.flatnonzero(self.names_person[opening] | self.names_renewal[body])
+        own_opening = opening[composed]
+        own_body = body[composed]
+        own_account = account[composed]
+        own_slot = self.slot[own_opening]
+        name_at = np.where(
+            own_slot == "csm",
+            1 + self.csm_of_account[own_account],
+            np.where(own_slot == "contact", self.contact_base + contact[composed], 0),
+        )
+        renewal_at = np.where(
+            self.names_renewal[own_body], self.renewal_base + own_account, 0
+        )
+        one_by_one = pl.select(
+            pl.concat_str(
+                pl.lit(self.heads.gather(own_opening)),
+                pl.lit(self.table.gather(name_at)),
+                pl.lit(self.tails.gather(own_opening)),
+                pl.lit(self.before.gather(own_body)),
+                pl.lit(self.table.gather(renewal_at)),
+                pl.lit(self.after.gather(own_body)),
+            )
+        ).to_series()
+
+        at = self.rank_in_pool[opening] * self.n_bodies + body
+        at[composed] = self.pool.len() + np.arange(composed.size)
+        # One chunk first, as in seed_data.text.render: gathering across chunks
+        # would copy every string.
+        return pl.concat([self.pool, one_by_one]).rechunk().gather(at)

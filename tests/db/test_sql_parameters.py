@@ -68,7 +68,7 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     ): "callers pass literal PRAGMA names written in bulk.py",
     (
         "db/bulk.py",
-        "_orphans_possible",
+        "_sqlite_foreign_keys",
         "f'PRAGMA foreign_key_list({_quoted(table.name)})'",
     ): _TABLE_NAME,
     (
@@ -94,10 +94,18 @@ REVIEWED: dict[tuple[str, str, str], str] = {
     "literals; the rows travel as COPY data, never as SQL",
     (
         "db/bulk.py",
-        "postgres_copy",
+        "_move_sequence",
         "f\"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT max(id) FROM "
         '{_quoted(table.name)}))"',
     ): f"{_TABLE_NAME}; the sequence's table is a bound %s parameter",
+    (
+        "db/bulk.py",
+        "_postgres_orphan_check",
+        "f\"SELECT {', '.join(child)} FROM {_quoted(table.name)} c WHERE {present} "
+        "AND NOT EXISTS (SELECT 1 FROM {_quoted(key.parent)} p WHERE {matched}) "
+        'LIMIT 1"',
+    ): f"{_TABLE_NAME}; the parent table and every column name were just read "
+    "from pg_constraint for it, each quoted; no value is written into the SQL",
     (
         "db/bulk.py",
         "_load_postgres",

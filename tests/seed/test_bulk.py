@@ -1,5 +1,7 @@
 """bulk_insert and seed_database on a migrated database, SQLite and PostgreSQL."""
 
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import polars as pl
@@ -8,10 +10,13 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel
 
 from db.bulk import bulk_insert, table_order
+from db.engine import create_db_engine, normalise_url
+from db.migrate import upgrade
 from db.models import Account, Escalation, LevelChange, ProcessFix, Signal, Team
 from db.version import read_data_version
 from seed_data.generate import DemoHistory, generate_history
 from seed_data.load import seed_database
+from tests.conftest import POSTGRES_URL
 from tests.seed.conftest import END
 
 
@@ -262,3 +267,153 @@ def test_many_small_chunks_give_the_same_rows(
             stored = session.get(Signal, expected["id"])
             assert stored is not None
             assert stored.model_dump() == expected
+
+
+def in_parts(history: DemoHistory, signal_rows: int) -> list[tuple[str, pl.DataFrame]]:
+    """The history as a loader stream: parents first, the signals in slices."""
+    parts: list[tuple[str, pl.DataFrame]] = []
+    for name, frame in history.tables().items():
+        size = signal_rows if name == "signal" else max(frame.height, 1)
+        parts += [
+            (name, frame.slice(offset, size))
+            for offset in range(0, max(frame.height, 1), size)
+        ]
+    return parts
+
+
+def test_a_stream_of_parts_stores_the_same_rows(
+    db_engine: sa.Engine, tiny: DemoHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small enough that every big table has its indexes rebuilt from parts.
+    monkeypatch.setattr("db.bulk.REBUILD_FROM_ROWS", 100)
+    before = schema_snapshot(db_engine)
+    parts = in_parts(tiny, signal_rows=400)
+    reports: list[float] = []
+
+    bulk_insert(
+        db_engine,
+        iter(parts),
+        progress=lambda _table, done: reports.append(done),
+        expected_rows=sum(tiny.counts().values()),
+    )
+
+    assert [name for name, _ in parts].count("signal") == -(-tiny.signal.height // 400)
+    assert stored_counts(db_engine) == tiny.counts()
+    assert schema_snapshot(db_engine) == before
+    assert data_version(db_engine) == 1
+    assert reports == sorted(reports)
+    assert reports[-1] == pytest.approx(1.0)
+    with Session(db_engine) as session:
+        # The first and last row of the first part, and rows of later parts.
+        for signal_id in (1, 400, 401, 801, tiny.signal.height):
+            expected = tiny.signal.row(signal_id - 1, named=True)
+            stored = session.get(Signal, signal_id)
+            assert stored is not None
+            assert stored.model_dump() == expected
+
+
+def test_a_table_that_comes_back_in_a_stream_is_refused(
+    db_engine: sa.Engine, tiny: DemoHistory
+) -> None:
+    parts = [
+        ("team", tiny.team),
+        ("account", tiny.account.head(5)),
+        ("team", tiny.team),
+    ]
+
+    with pytest.raises(ValueError, match="'team' must come one after another"):
+        bulk_insert(db_engine, iter(parts))
+
+    assert set(stored_counts(db_engine).values()) == {0}
+    assert data_version(db_engine) == 0
+
+
+def test_a_stream_that_fails_midway_leaves_the_database_empty(
+    db_engine: sa.Engine, tiny: DemoHistory
+) -> None:
+    parts = in_parts(tiny, signal_rows=300)
+
+    def broken() -> Iterator[tuple[str, pl.DataFrame]]:
+        yield from parts[:-2]
+        raise RuntimeError("the generator failed")
+
+    with pytest.raises(RuntimeError, match="the generator failed"):
+        bulk_insert(db_engine, broken())
+
+    assert set(stored_counts(db_engine).values()) == {0}
+    assert data_version(db_engine) == 0
+
+
+def test_orphans_of_rows_stored_earlier_are_found_by_the_database(
+    db_engine: sa.Engine, tiny: DemoHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The parents were written by an earlier load, so the frames alone cannot
+    # show that the keys hold: the database must be asked.
+    monkeypatch.setattr("db.bulk.REBUILD_FROM_ROWS", 1)
+    parents = {name: f for name, f in tiny.tables().items() if name != "signal"}
+    bulk_insert(db_engine, parents)
+    orphan = tiny.signal.with_columns(
+        pl.when(pl.col("id") == 9)
+        .then(tiny.escalation.height + 1)
+        .otherwise(pl.col("escalation_id"))
+        .alias("escalation_id")
+    )
+
+    with pytest.raises(sa.exc.IntegrityError, match="escalation"):
+        bulk_insert(db_engine, {"signal": orphan})
+    assert stored_counts(db_engine)["signal"] == 0
+    bulk_insert(db_engine, {"signal": tiny.signal})
+
+    assert stored_counts(db_engine) == tiny.counts()
+    assert data_version(db_engine) == 2
+
+
+@pytest.fixture
+def unprivileged_engine() -> Iterator[sa.Engine]:
+    """A migrated PostgreSQL schema owned by a role that is not a superuser."""
+    if not POSTGRES_URL:
+        pytest.skip("TEST_POSTGRES_URL is not set; PostgreSQL tests need a server")
+    url = sa.make_url(normalise_url(POSTGRES_URL))
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE ROLE "{name}" LOGIN NOSUPERUSER'))
+        connection.execute(sa.text(f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"'))
+    engine = create_db_engine(
+        url.set(username=name).render_as_string(hide_password=False),
+        connect_args={"options": f"-csearch_path={name}"},
+    )
+    try:
+        upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+            connection.execute(sa.text(f'DROP ROLE "{name}"'))
+        admin.dispose()
+
+
+def test_without_a_superuser_keys_are_dropped_and_checked_again(
+    unprivileged_engine: sa.Engine,
+    tiny: DemoHistory,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr("db.bulk.REBUILD_FROM_ROWS", 1)
+    before = schema_snapshot(unprivileged_engine)
+    orphan = tiny.level_change.with_columns(
+        pl.when(pl.col("id") == 4)
+        .then(tiny.escalation.height + 1)
+        .otherwise(pl.col("escalation_id"))
+        .alias("escalation_id")
+    )
+
+    with caplog.at_level("INFO", logger="db.bulk"):
+        with pytest.raises(sa.exc.IntegrityError, match="level_change_escalation_id"):
+            bulk_insert(unprivileged_engine, {**tiny.tables(), "level_change": orphan})
+        bulk_insert(unprivileged_engine, iter(in_parts(tiny, signal_rows=500)))
+
+    assert "not a superuser" in caplog.text
+    assert schema_snapshot(unprivileged_engine) == before
+    assert stored_counts(unprivileged_engine) == tiny.counts()

@@ -1,5 +1,6 @@
 """The generated history keeps the promises the dashboard and its tests rely on."""
 
+import itertools
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlmodel import SQLModel
 
+from db.bulk import table_order
 from db.models import (
     Account,
     Escalation,
@@ -25,7 +27,12 @@ from db.models import (
     Tone,
 )
 from metrics.settings import DEFAULT_LATE_THRESHOLD_HOURS
-from seed_data.generate import DemoHistory, generate_history
+from seed_data.generate import (
+    DemoHistory,
+    expected_rows,
+    generate_history,
+    history_parts,
+)
 from tests.seed.conftest import END
 
 PACKET_FIELDS = (
@@ -250,8 +257,10 @@ def test_back_door_channels_are_more_often_late(small_history: DemoHistory) -> N
     assert back_door_share(True) > back_door_share(False) + 0.1
 
 
-def test_late_escalations_concentrate_in_two_teams(small_history: DemoHistory) -> None:
-    flags = late_flags(small_history)
+def test_late_escalations_concentrate_in_two_teams(demo_history: DemoHistory) -> None:
+    # The demo size: at a fifth of it the smallest team has about thirty
+    # escalations, too few for its late rate to say much.
+    flags = late_flags(demo_history)
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for team, late in flags.select("team", "late").iter_rows():
         totals[team][0] += late
@@ -494,3 +503,37 @@ def test_some_accounts_drift_toward_leaving_before_the_end_unescalated(
     # 300 accounts / 40 = 7.5, rounded to 8 drifting accounts; random tones can
     # leave a few of them under a 40 % exit share, background noise can add one.
     assert 4 <= drifting.height <= 10
+
+
+def test_parts_put_together_are_the_history(
+    small_history: DemoHistory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 5,000 signals in parts of 1,234: four full parts and one of 64.
+    monkeypatch.setattr("seed_data.signals.SIGNAL_PART_ROWS", 1_234)
+    whole = generate_history(seed=3, scale=0.2, end=END)
+    parts = list(history_parts(seed=3, scale=0.2, end=END))
+
+    names = [name for name, _ in parts]
+    order = list(dict.fromkeys(names))
+    assert sorted(order) == sorted(table_order())
+    # Each table's parts one after another, and parents before children.
+    assert [name for name, _ in itertools.groupby(names)] == order
+    for name in order:
+        for key in SQLModel.metadata.tables[name].foreign_keys:
+            assert order.index(key.column.table.name) < order.index(name)
+    signal_sizes = [frame.height for name, frame in parts if name == "signal"]
+    assert signal_sizes == [1_234] * 4 + [5_000 - 4 * 1_234]
+    for name, frame in whole.tables().items():
+        joined = pl.concat([part for n, part in parts if n == name])
+        assert_frame_equal(joined, frame)
+    # The part size changes which draws go to which rows, not what is promised.
+    assert whole.signal.height == small_history.signal.height
+    assert whole.signal["id"].to_list() == list(range(1, 5_001))
+
+
+def test_expected_rows_is_close_to_what_is_generated(
+    demo_history: DemoHistory,
+) -> None:
+    generated = sum(demo_history.counts().values())
+
+    assert abs(expected_rows(1.0) - generated) / generated < 0.02
