@@ -1,5 +1,6 @@
 """Escalations: when they come, for whom, how late, and how they end."""
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +78,15 @@ class Escalations:
     def size(self) -> int:
         """Number of escalations."""
         return self.escalated_us.size
+
+    def rows(self, part: slice) -> "Escalations":
+        """The escalations of one slice of rows, every array sliced alike."""
+        sliced = {
+            field.name: getattr(self, field.name)[part]
+            for field in dataclasses.fields(self)
+            if field.name != "end_us"
+        }
+        return dataclasses.replace(self, **sliced)
 
 
 def _escalation_times(

@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 BASE_ACCOUNTS = 300
 BASE_ESCALATIONS = 2_500
 BASE_SIGNALS = 25_000
+# Rows per part of the escalation table that history_parts yields.
+ESCALATION_PART_ROWS = 250_000
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -137,10 +139,7 @@ def generate_history(
     collected: dict[str, list[pl.DataFrame]] = {}
     for name, frame in _parts(seed, scale, end):
         collected.setdefault(name, []).append(frame)
-    # Exactly one part per table but the signal table, which comes in parts.
-    frames = {
-        name: pl.concat(parts, rechunk=False) for name, parts in collected.items()
-    }
+    frames = {name: pl.concat(parts) for name, parts in collected.items()}
     return DemoHistory(
         **{name: frames[name] for name in DemoHistory.__dataclass_fields__}
     )
@@ -152,10 +151,11 @@ def history_parts(
     """The tables of ``generate_history``, each handed over as soon as it is made.
 
     Yields ``(table name, frame)`` with parents before children, each table's
-    parts one after another; the signal table comes in parts of a million
-    rows. Concatenated, the parts equal ``generate_history``'s frames for the
-    same arguments. Meant for a loader that writes one table while the next
-    is being generated.
+    parts one after another: the escalations in parts of a quarter million
+    rows, the signals in parts of a million, every other table whole.
+    Concatenated, the parts equal ``generate_history``'s frames for the same
+    arguments. Meant for a loader that writes one part while the next is
+    being generated.
     """
     for name, frame in _parts(seed, scale, end):
         if name != _FIX_TRUTH:
@@ -216,18 +216,23 @@ def _parts(
             rng["levels"], esc, people
         )
         per_escalation = signal_counts(rng["signal_counts"], esc)
-        yield (
-            Escalation.__tablename__,
-            escalation_frame(
-                rng["packets"],
-                esc=esc,
-                accounts=accounts,
-                people=people,
-                final_owner=final_owner,
-                final_level=final_level,
-                signal_counts=per_escalation,
-            ),
-        )
+        # In parts, so that a loader can start on the first while the packets
+        # of the rest are still being written.
+        for offset in range(0, esc.size, ESCALATION_PART_ROWS):
+            rows = slice(offset, offset + ESCALATION_PART_ROWS)
+            yield (
+                Escalation.__tablename__,
+                escalation_frame(
+                    rng["packets"],
+                    esc=esc.rows(rows),
+                    accounts=accounts,
+                    people=people,
+                    final_owner=final_owner[rows],
+                    final_level=final_level[rows],
+                    signal_counts=per_escalation[rows],
+                    first_id=offset + 1,
+                ),
+            )
         yield LevelChange.__tablename__, level_change
         process_fix, links, fix_truth = fix_frames(
             rng["fix_frames"], fixes, esc, people

@@ -20,7 +20,7 @@ T = TypeVar("T")
 # Parts the generator may have ready before the loader takes them: enough to
 # keep the loader busy, few enough that memory holds a few parts, not the whole
 # history (a part of the signal table is a million rows, about 170 MB).
-PARTS_AHEAD = 2
+PARTS_AHEAD = 4
 _DONE = object()
 
 

@@ -56,10 +56,15 @@ def escalation_frame(
     final_owner: IntArray,
     final_level: IntArray,
     signal_counts: IntArray,
+    first_id: int = 1,
 ) -> pl.DataFrame:
-    """Escalation rows with their packets; some answers left blank."""
+    """Escalation rows with their packets; some answers left blank.
+
+    ``esc`` and the arrays beside it may be one slice of all escalations;
+    ``first_id`` is then the id of the slice's first row.
+    """
     size = esc.size
-    ids = np.arange(1, size + 1, dtype=np.int64)
+    ids = np.arange(first_id, first_id + size, dtype=np.int64)
     number_text = numbers(1_000)
     amounts = pl.Series(
         [f"${value:,.0f}" for value in np.round(rng.lognormal(9.6, 0.9, 400), -2)]

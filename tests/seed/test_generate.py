@@ -505,10 +505,10 @@ def test_some_accounts_drift_toward_leaving_before_the_end_unescalated(
     assert 4 <= drifting.height <= 10
 
 
-def test_parts_put_together_are_the_history(
-    small_history: DemoHistory, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # 5,000 signals in parts of 1,234: four full parts and one of 64.
+def test_parts_put_together_are_the_history(monkeypatch: pytest.MonkeyPatch) -> None:
+    # 500 escalations in parts of 123 and 5,000 signals in parts of 1,234:
+    # four full parts of each and a short last one.
+    monkeypatch.setattr("seed_data.generate.ESCALATION_PART_ROWS", 123)
     monkeypatch.setattr("seed_data.signals.SIGNAL_PART_ROWS", 1_234)
     whole = generate_history(seed=3, scale=0.2, end=END)
     parts = list(history_parts(seed=3, scale=0.2, end=END))
@@ -521,14 +521,21 @@ def test_parts_put_together_are_the_history(
     for name in order:
         for key in SQLModel.metadata.tables[name].foreign_keys:
             assert order.index(key.column.table.name) < order.index(name)
-    signal_sizes = [frame.height for name, frame in parts if name == "signal"]
-    assert signal_sizes == [1_234] * 4 + [5_000 - 4 * 1_234]
+    sizes = {
+        table: [frame.height for name, frame in parts if name == table]
+        for table in ("escalation", "signal", "account")
+    }
+    assert sizes == {
+        "escalation": [123] * 4 + [500 - 4 * 123],
+        "signal": [1_234] * 4 + [5_000 - 4 * 1_234],
+        "account": [60],
+    }
     for name, frame in whole.tables().items():
         joined = pl.concat([part for n, part in parts if n == name])
         assert_frame_equal(joined, frame)
-    # The part size changes which draws go to which rows, not what is promised.
-    assert whole.signal.height == small_history.signal.height
+    # The part sizes change which draws go to which rows, not the ids.
     assert whole.signal["id"].to_list() == list(range(1, 5_001))
+    assert whole.escalation["id"].to_list() == list(range(1, 501))
 
 
 def test_expected_rows_is_close_to_what_is_generated(
