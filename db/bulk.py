@@ -324,8 +324,10 @@ class ForeignKey:
 
 
 def _kept_columns(table: sa.Table) -> list[str]:
-    """Columns of ``table`` that a foreign key check may need: its own key
-    columns and the columns other tables' keys point at."""
+    """The columns of ``table`` that a foreign key check may need.
+
+    Its own foreign key columns, and the columns other tables' keys point at.
+    """
     wanted = {element.parent.name for element in table.foreign_keys}
     for other in SQLModel.metadata.tables.values():
         for element in other.foreign_keys:
@@ -349,10 +351,6 @@ class LoadedKeys:
         """Remember the key columns of one part of ``table``."""
         columns = [c for c in _kept_columns(table) if c in frame.columns]
         self._parts.setdefault(table.name, []).append(frame.select(columns))
-
-    def tables(self) -> list[str]:
-        """Names of the tables written, in the order they came."""
-        return list(self._parts)
 
     def frame(self, name: str) -> pl.DataFrame | None:
         """All kept columns of table ``name``, or None if it was not written."""
