@@ -1,8 +1,9 @@
 """bulk_insert and seed_database on a migrated database, SQLite and PostgreSQL."""
 
+import threading
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import polars as pl
 import pytest
@@ -14,7 +15,7 @@ from db.engine import create_db_engine, normalise_url
 from db.migrate import upgrade
 from db.models import Account, Escalation, LevelChange, ProcessFix, Signal, Team
 from db.version import read_data_version
-from seed_data.generate import DemoHistory, generate_history
+from seed_data.generate import DemoHistory, generate_history, history_parts
 from seed_data.load import seed_database
 from tests.conftest import POSTGRES_URL
 from tests.seed.conftest import END
@@ -417,3 +418,30 @@ def test_without_a_superuser_keys_are_dropped_and_checked_again(
     assert "not a superuser" in caplog.text
     assert schema_snapshot(unprivileged_engine) == before
     assert stored_counts(unprivileged_engine) == tiny.counts()
+
+
+def test_a_seed_whose_generator_fails_leaves_the_database_empty(
+    db_engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_parts = history_parts
+    handed: list[str] = []
+
+    def failing_parts(
+        *, seed: int, scale: float, end: datetime | None
+    ) -> Iterator[tuple[str, pl.DataFrame]]:
+        for name, frame in real_parts(seed=seed, scale=scale, end=end):
+            if name == "signal":
+                raise MemoryError("no room for the signals")
+            handed.append(name)
+            yield name, frame
+
+    monkeypatch.setattr("seed_data.load.history_parts", failing_parts)
+
+    with pytest.raises(MemoryError, match="no room for the signals"):
+        seed_database(db_engine, seed=1, scale=0.02, end=END)
+
+    # Everything before the signals reached the loader, and none of it stayed.
+    assert "escalation" in handed and "process_fix_escalation" in handed
+    assert set(stored_counts(db_engine).values()) == {0}
+    assert data_version(db_engine) == 0
+    assert not any(t.name == "seed-generator" for t in threading.enumerate())
