@@ -24,6 +24,9 @@ navigation = st.navigation(
             PAGES_DIR / "overview.py",
             title="Overview",
             icon=":material/dashboard:",
+            # NOTE: the default page lives at the root address; Streamlit
+            # ignores its url_path, so /overview opens a "page not found"
+            # notice over this same page.
             url_path="overview",
             default=True,
         ),
