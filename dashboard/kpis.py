@@ -84,15 +84,28 @@ def show(kpi: Kpi, value: Any, measure: LatencyMeasure) -> str:
 def delta_text(
     kpi: Kpi, current: Any, previous: Any, measure: LatencyMeasure
 ) -> str | None:
-    """The change as a signed string, or None when either side is missing."""
+    """The change as a signed string, or None when either side is missing.
+
+    A change that rounds to zero as shown gets no sign ("0.0 pp"): the tile
+    then shows it grey and without an arrow, not as a rise.
+    """
     if current is None or previous is None:
         return None
     change = current - previous
     if kpi.kind == "share":
-        return f"{change * 100:+.1f} pp"
-    if kpi.kind == "hours":
-        return f"{change:+,.1f} {measure.unit}"
-    return f"{change:+,}"
+        text = f"{change * 100:+.1f} pp"
+    elif kpi.kind == "hours":
+        text = f"{change:+,.1f} {measure.unit}"
+    else:
+        text = f"{change:+,}"
+    if not any(character in "123456789" for character in text):
+        return text.lstrip("+-")
+    return text
+
+
+def is_unchanged(delta: str | None) -> bool:
+    """Whether ``delta_text`` reported a change that rounds to zero."""
+    return delta is not None and not delta.startswith(("+", "-"))
 
 
 def render_kpi_tiles(
@@ -109,11 +122,14 @@ def render_kpi_tiles(
             if kpi.kind == "hours" or kpi.key == "late_rate"
             else ""
         )
+        delta = delta_text(kpi, current.get(kpi.key), previous.get(kpi.key), measure)
+        unchanged = is_unchanged(delta)
         column.metric(
             kpi.label,
             show(kpi, current.get(kpi.key), measure),
-            delta=delta_text(kpi, current.get(kpi.key), previous.get(kpi.key), measure),
-            delta_color=kpi.colour,
+            delta=delta,
+            delta_color="off" if unchanged else kpi.colour,
+            delta_arrow="off" if unchanged else "auto",
             help=f"{kpi.definition}{measured}\n\nPrevious period ({previous_label}): "
             f"{baseline}.",
             border=True,

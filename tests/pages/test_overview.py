@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import Engine
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from tests.factories import account, at, escalation, level_change, write
@@ -39,9 +40,16 @@ def test_tiles_show_the_hand_worked_figures(
         "Escalations": ("4", "+2"),
         "Median latency": ("20.0 h", "-66.0 h"),
         "p90 latency": ("149.0 h", "+51.8 h"),
-        "Late rate": ("50.0%", "+0.0 pp"),
+        "Late rate": ("50.0%", "0.0 pp"),
         "Recurrence rate": ("50.0%", "+50.0 pp"),
     }
+    # No change is neither a rise nor a fall: grey, no arrow.
+    by_label = {metric.label: metric.proto for metric in page.metric[:5]}
+    assert by_label["Late rate"].color == MetricProto.MetricColor.GRAY
+    assert by_label["Late rate"].direction == MetricProto.MetricDirection.NONE
+    # A rise in the recurrence rate is bad news: red, pointing up.
+    assert by_label["Recurrence rate"].color == MetricProto.MetricColor.RED
+    assert by_label["Recurrence rate"].direction == MetricProto.MetricDirection.UP
 
 
 def test_every_tile_carries_its_definition_and_baseline(
@@ -66,7 +74,7 @@ def test_a_team_filter_narrows_every_figure(
     # Before: one escalation of 100 h, late.
     assert tiles(page) == {
         "Escalations": ("2", "+1"),
-        "Median latency": ("100.0 h", "+0.0 h"),
+        "Median latency": ("100.0 h", "0.0 h"),
         "p90 latency": ("180.0 h", "+80.0 h"),
         "Late rate": ("50.0%", "-50.0 pp"),
         "Recurrence rate": ("50.0%", "+50.0 pp"),
