@@ -355,7 +355,12 @@ class LoadedKeys:
     def frame(self, name: str) -> pl.DataFrame | None:
         """All kept columns of table ``name``, or None if it was not written."""
         parts = self._parts.get(name)
-        return None if parts is None else pl.concat(parts, how="vertical")
+        if parts is None:
+            return None
+        if len(parts) > 1:
+            # A parent is asked for by each of its children: join its parts once.
+            parts[:] = [pl.concat(parts, how="vertical")]
+        return parts[0]
 
     def unproven(self, name: str, keys: list[ForeignKey]) -> list[ForeignKey]:
         """The keys of table ``name`` that this load alone cannot show to hold.
@@ -555,6 +560,14 @@ def _integrity_error(statement: str, message: str) -> sa.exc.IntegrityError:
     return sa.exc.IntegrityError(statement, None, ValueError(message))
 
 
+def _orphan_error(table: sa.Table, row: str, parent: str) -> sa.exc.IntegrityError:
+    """The IntegrityError for a row of ``table`` with no parent in ``parent``."""
+    message = (
+        f"FOREIGN KEY constraint failed: {table.name} {row} has no parent in {parent}"
+    )
+    return _integrity_error(f"bulk insert into {table.name}", message)
+
+
 def _load_sqlite_adbc(
     engine: sa.Engine, path: str, parts: Iterable[Part], tally: Tally
 ) -> None:
@@ -700,11 +713,7 @@ def _adbc_statements(
             cursor.execute(f"PRAGMA foreign_key_check({_quoted(table.name)})")
             orphan = cursor.fetchone()
             if orphan is not None:
-                message = (
-                    f"FOREIGN KEY constraint failed: {table.name} row "
-                    f"{orphan[1]} has no parent in {orphan[2]}"
-                )
-                raise _integrity_error(f"bulk insert into {table.name}", message)
+                raise _orphan_error(table, f"row {orphan[1]}", orphan[2])
 
 
 def _adbc_ingest(
@@ -992,11 +1001,7 @@ def _postgres_orphan_check(raw: Any, table: sa.Table, key: ForeignKey) -> None:
         cursor.execute(statement)
         orphan = cursor.fetchone()
     if orphan is not None:
-        message = (
-            f"FOREIGN KEY constraint failed: {table.name} {key.columns} = {orphan} "
-            f"has no parent in {key.parent}"
-        )
-        raise _integrity_error(f"bulk insert into {table.name}", message)
+        raise _orphan_error(table, f"{key.columns} = {orphan}", key.parent)
 
 
 def _load_postgres(raw: Any, parts: Iterable[Part], tally: Tally) -> None:
