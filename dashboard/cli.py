@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from contextlib import closing
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -109,18 +110,26 @@ def open_database(url: str | None) -> Engine:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     """Seed the demo history into an empty database."""
-    from seed_data.load import seed_database  # noqa: PLC0415  (numpy is slow to import)
+    from seed_data.load import (  # noqa: PLC0415  (numpy is slow to import)
+        generate_in_parts,
+        seed_database,
+    )
 
     if args.scale <= 0:
         message = f"--scale must be greater than 0, got {args.scale}"
         raise UsageError(message)
-    engine = open_database(args.db)
-    try:
-        counts = seed_database(engine, seed=args.seed, scale=args.scale)
-    except ValueError as error:
-        raise DatabaseError(str(error)) from error
-    finally:
-        engine.dispose()
+    # A large history starts generating before the database is opened and
+    # migrated, so that its first parts are ready when the loader is.
+    with closing(generate_in_parts(args.seed, args.scale)) as generated:
+        engine = open_database(args.db)
+        try:
+            counts = seed_database(
+                engine, seed=args.seed, scale=args.scale, generated=generated
+            )
+        except ValueError as error:
+            raise DatabaseError(str(error)) from error
+        finally:
+            engine.dispose()
     summary = ", ".join(f"{count:,} {table}" for table, count in counts.items())
     _echo(f"Seeded {engine.url.render_as_string(hide_password=True)}: {summary}")
     return 0

@@ -1,85 +1,36 @@
 """Generate a demo history and write it into an empty database."""
 
 import logging
-import queue
-import threading
-from collections.abc import Generator, Iterator
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, nullcontext
 from datetime import datetime
-from typing import TypeVar
 
 import polars as pl
 import sqlalchemy as sa
 
 from db.bulk import Progress, bulk_insert, table_order
 from seed_data.generate import expected_rows, history_parts
+from seed_data.handover import OwnProcess, PartStream, in_background
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-# Parts the generator may have ready before the loader takes them: enough to
-# keep the loader busy, few enough that memory holds a few parts, not the whole
-# history (a part of the signal table is a million rows, about 170 MB).
-PARTS_AHEAD = 4
-_DONE = object()
+# From this scale on (50,000 escalations, half a million signals) the history
+# is generated in a process of its own. Below it, starting that process (about
+# a second, mostly imports) costs more than it saves.
+OWN_PROCESS_FROM_SCALE = 20.0
 
 
-class _Failed:
-    """What the generating thread hands over when it fails: the error."""
+def generate_in_parts(
+    seed: int, scale: float, end: datetime | None = None
+) -> PartStream:
+    """The history's parts, made while the caller writes them; close it to stop.
 
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-def in_background(
-    items: Iterator[T], *, ahead: int = PARTS_AHEAD
-) -> Generator[T, None, None]:
-    """The items of ``items``, made on a thread of their own while the caller works.
-
-    numpy, polars and the database drivers let go of the interpreter lock
-    during their heavy work, so making the next part and writing this one run
-    on two cores at once. An error in either direction ends both: the
-    generator's error is raised here, and when the caller stops early the
-    thread is told to stop and is waited for.
+    A large history is made by a process of its own, which starts at once;
+    a small one by a thread, which starts with the first part taken.
     """
-    handed: queue.Queue[object] = queue.Queue(maxsize=ahead)
-    stop = threading.Event()
-
-    def hand_over(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                handed.put(item, timeout=0.1)
-            except queue.Full:
-                continue
-            return True
-        return False
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not hand_over(item):
-                    return
-            hand_over(_DONE)
-        except BaseException as error:
-            hand_over(_Failed(error))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    worker = threading.Thread(target=produce, name="seed-generator", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = handed.get()
-            if item is _DONE:
-                return
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        worker.join()
+    if scale >= OWN_PROCESS_FROM_SCALE:
+        return OwnProcess(history_parts, seed=seed, scale=scale, end=end)
+    return in_background(history_parts(seed=seed, scale=scale, end=end))
 
 
 def _first_non_empty_table(engine: sa.Engine) -> str | None:
@@ -102,12 +53,17 @@ def seed_database(
     scale: float,
     end: datetime | None = None,
     progress: Progress | None = None,
+    generated: PartStream | None = None,
 ) -> dict[str, int]:
     """Generate a history and insert it; returns the row count per table.
 
     Refuses, with a ValueError, a database whose tables already hold rows: the
     generated ids start at 1 and would collide, and mixing two histories would
     make every metric meaningless.
+
+    ``generated`` takes the parts of a ``generate_in_parts`` that the caller
+    started early, with the same seed, scale and end; the caller closes it.
+    By default the parts are generated here.
     """
     # NOTE: the emptiness check and the insert run in separate transactions; a
     # concurrent writer in between would make the insert fail and roll back.
@@ -131,10 +87,12 @@ def seed_database(
             yield name, frame
 
     # Each table is written while the next one is generated; closing the
-    # stream stops the generating thread if the load fails.
-    with closing(
-        in_background(history_parts(seed=seed, scale=scale, end=end))
-    ) as parts:
+    # stream stops the generating thread or process if the load fails.
+    with (
+        closing(generate_in_parts(seed, scale, end))
+        if generated is None
+        else nullcontext(generated) as parts
+    ):
         bulk_insert(
             engine,
             counted(parts),

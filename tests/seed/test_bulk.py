@@ -1,9 +1,11 @@
 """bulk_insert and seed_database on a migrated database, SQLite and PostgreSQL."""
 
+import os
 import threading
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import polars as pl
 import pytest
@@ -16,8 +18,10 @@ from db.migrate import upgrade
 from db.models import Account, Escalation, LevelChange, ProcessFix, Signal, Team
 from db.version import read_data_version
 from seed_data.generate import DemoHistory, generate_history, history_parts
+from seed_data.handover import OwnProcess
 from seed_data.load import seed_database
 from tests.conftest import POSTGRES_URL
+from tests.seed import makers
 from tests.seed.conftest import END
 
 
@@ -138,6 +142,51 @@ def test_seed_database_refuses_a_database_with_rows(db_engine: sa.Engine) -> Non
 
     assert stored_counts(db_engine) == counts
     assert counts["escalation"] == 50
+
+
+def test_a_large_seed_is_generated_in_a_process_of_its_own(
+    db_engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A tiny history stands in for a large one: only the threshold moves.
+    monkeypatch.setattr("seed_data.load.OWN_PROCESS_FROM_SCALE", 0.01)
+    started: list[OwnProcess] = []
+    real_own_process = OwnProcess
+
+    def watched(*args: Any, **kwargs: Any) -> OwnProcess:
+        started.append(real_own_process(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr("seed_data.load.OwnProcess", watched)
+
+    counts = seed_database(db_engine, seed=4, scale=0.05, end=END)
+
+    assert len(started) == 1
+    expected = generate_history(seed=4, scale=0.05, end=END)
+    assert counts == expected.counts()
+    assert stored_counts(db_engine) == expected.counts()
+    with db_engine.connect() as connection:
+        texts = connection.execute(
+            sa.select(Signal.text).order_by(Signal.id)  # type: ignore[arg-type]
+        ).scalars()
+        assert list(texts) == expected.signal.get_column("text").to_list()
+    assert not started[0].process.is_alive()
+    assert not os.path.exists(started[0].folder)
+
+
+def test_a_seed_whose_generating_process_fails_leaves_the_database_empty(
+    db_engine: sa.Engine,
+) -> None:
+    generated = OwnProcess(
+        makers.history_failing_at_signals, seed=1, scale=0.02, end=END
+    )
+
+    with pytest.raises(MemoryError, match="no room for the signals"):
+        seed_database(db_engine, seed=1, scale=0.02, end=END, generated=generated)
+
+    assert set(stored_counts(db_engine).values()) == {0}
+    assert data_version(db_engine) == 0
+    assert not generated.process.is_alive()
+    assert not os.path.exists(generated.folder)
 
 
 def test_frames_that_do_not_fit_their_table_are_refused(tiny: DemoHistory) -> None:
