@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.process import run_process
+from bench.process import parts_in_transit, run_process
 from db.engine import PROJECT_ROOT, create_db_engine, normalise_url
 from db.migrate import upgrade
 
@@ -211,7 +211,9 @@ def ensure_database(
     request = {"url": url, "seed": seed, "scale": scale, "end": end.isoformat()}
     command = [sys.executable, "-m", "bench.databases", json.dumps(request)]
     environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    output, seconds, peak_mb = run_process(command, environment)
+    output, seconds, peak_mb = run_process(
+        command, environment, held_elsewhere=parts_in_transit
+    )
     counts = json.loads(output.strip().splitlines()[-1])
     if echo is not None:
         echo(f"  seeded in {seconds:.1f} s, peak memory {peak_mb:,.0f} MB")

@@ -31,6 +31,14 @@ _DONE = object()
 # Parts cross from the generating process as Arrow files; where the system has
 # a memory-backed folder they never touch the disk.
 _MEMORY_FOLDER = "/dev/shm"
+FOLDER_PREFIX = "escalation-health-seed-"
+
+
+def parts_folder_parent() -> str:
+    """Where the folders of parts in transit are made."""
+    if os.access(_MEMORY_FOLDER, os.W_OK):
+        return _MEMORY_FOLDER
+    return tempfile.gettempdir()
 
 
 class _Failed:
@@ -125,8 +133,7 @@ class OwnProcess:
     def __init__(
         self, make: Callable[..., Frames], *, ahead: int = PARTS_AHEAD, **arguments: Any
     ) -> None:
-        memory = _MEMORY_FOLDER if os.access(_MEMORY_FOLDER, os.W_OK) else None
-        self.folder = tempfile.mkdtemp(prefix="escalation-health-seed-", dir=memory)
+        self.folder = tempfile.mkdtemp(prefix=FOLDER_PREFIX, dir=parts_folder_parent())
         context = multiprocessing.get_context("spawn")
         self._handed: Any = context.Queue(maxsize=ahead)
         self.process = context.Process(
