@@ -8,7 +8,7 @@ that the same limits can be checked at the edges before anything is written.
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Index, Text
+from sqlalchemy import CheckConstraint, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 NAME_MAX = 200
@@ -203,13 +203,19 @@ class Signal(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(_in("source", SignalSource), name="source_known"),
         Index("ix_signal_account_observed", "account_id", "observed_at"),
+        # Only linked signals: nearly half have no escalation, and a lookup by
+        # escalation (an equality, which implies the condition) never wants them.
+        Index(
+            "ix_signal_escalation_id",
+            "escalation_id",
+            sqlite_where=text("escalation_id IS NOT NULL"),
+            postgresql_where=text("escalation_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id")
-    escalation_id: int | None = Field(
-        default=None, foreign_key="escalation.id", index=True
-    )
+    escalation_id: int | None = Field(default=None, foreign_key="escalation.id")
     source: str = Field(max_length=32)
     observed_at: datetime
     author: str | None = Field(default=None, max_length=NAME_MAX)

@@ -205,12 +205,19 @@ def test_frames_that_do_not_fit_their_table_are_refused(tiny: DemoHistory) -> No
     engine.dispose()
 
 
+def index_condition(index: Any) -> str | None:
+    """The WHERE of a partial index as the database reports it, else None."""
+    options = index.get("dialect_options", {})
+    condition = options.get("sqlite_where", options.get("postgresql_where"))
+    return None if condition is None else str(condition)
+
+
 def schema_snapshot(engine: sa.Engine) -> dict[str, tuple[object, ...]]:
     inspector = sa.inspect(engine)
     return {
         name: (
             sorted(
-                (i["name"], tuple(i["column_names"]))
+                (i["name"], tuple(i["column_names"]), index_condition(i))
                 for i in inspector.get_indexes(name)
             ),
             sorted(
