@@ -128,7 +128,9 @@ class OwnProcess:
     slow work (opening a database). An error in it is raised here after the
     parts made before it; if it dies without a word, a RuntimeError says so.
     ``close`` (also on leaving a ``with`` block, or when the object is
-    collected) ends the process, waits for it and removes the folder.
+    collected) ends the process, waits for it and removes the folder. If this
+    process is killed outright, the generating one finds out when it next
+    waits to hand a part over, removes the folder itself and ends.
     """
 
     def __init__(
@@ -210,6 +212,31 @@ def _next_handed(handed: Any, worker: Any) -> tuple[str, Any]:
         return message
 
 
+class _LoaderGone(Exception):
+    """The process that reads the parts has ended without closing this one."""
+
+
+# How often a generator waiting to hand a part over checks that its loader lives.
+_LOADER_CHECK_SECONDS = 0.5
+
+
+def _hand_over(handed: Any, message: tuple[str, Any]) -> None:
+    """Put ``message`` on the queue, waiting while it is full, unless the loader dies.
+
+    A loader killed outright (the out-of-memory killer, ``kill -9``) closes
+    nothing; without this check its generator would wait on a full queue for
+    ever, holding its memory and its files in a memory-backed folder.
+    """
+    loader = multiprocessing.parent_process()
+    while True:
+        try:
+            handed.put(message, timeout=_LOADER_CHECK_SECONDS)
+            return
+        except queue.Full:
+            if loader is not None and not loader.is_alive():
+                raise _LoaderGone from None
+
+
 def _make_into(
     make: Callable[..., Frames], arguments: dict[str, Any], folder: str, handed: Any
 ) -> None:
@@ -221,10 +248,23 @@ def _make_into(
         for number, (name, frame) in enumerate(make(**arguments)):
             path = os.path.join(folder, f"{number:05d}-{name}.arrow")
             frame.write_ipc(path, compression="uncompressed")
-            handed.put(("part", (name, path)))
-        handed.put(("done", None))
+            _hand_over(handed, ("part", (name, path)))
+        _hand_over(handed, ("done", None))
+    except _LoaderGone:
+        _abandon(folder, handed)
     except BaseException as error:  # handed over, raised by the reader
-        handed.put(("failed", _portable(error)))
+        try:
+            _hand_over(handed, ("failed", _portable(error)))
+        except _LoaderGone:
+            _abandon(folder, handed)
+
+
+def _abandon(folder: str, handed: Any) -> None:
+    """Clean up after a loader that died: nobody else will remove the parts."""
+    shutil.rmtree(folder, ignore_errors=True)
+    # Otherwise the queue's feeder thread would keep this process alive at
+    # exit, waiting to write into a pipe that nobody reads any more.
+    handed.cancel_join_thread()
 
 
 def _portable(error: BaseException) -> BaseException:

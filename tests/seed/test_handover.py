@@ -1,8 +1,12 @@
 """in_background and OwnProcess: parts made elsewhere, errors carried over."""
 
 import os
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -150,3 +154,57 @@ def test_leaving_a_with_block_ends_the_process() -> None:
 
     assert not parts.process.is_alive()
     assert not os.path.exists(parts.folder)
+
+
+# A loader that starts a generating process, says where its parts go, then
+# waits without reading them: the generator soon waits on a full queue.
+_LOADER_THAT_WAITS = """
+import os, time
+from seed_data.handover import OwnProcess
+from tests.seed import makers
+
+parts = OwnProcess(makers.endless, rows=100, ahead=2)
+print(parts.folder, parts.process.pid, flush=True)
+time.sleep(600)
+"""
+_PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` runs; a zombie nobody reaped has ended."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still waiting after {seconds:g} s for {what}")
+        time.sleep(0.05)
+
+
+def test_a_generator_whose_loader_is_killed_ends_and_removes_its_files() -> None:
+    with subprocess.Popen(
+        [sys.executable, "-c", _LOADER_THAT_WAITS],
+        stdout=subprocess.PIPE,
+        # The killed loader's resource tracker warns about its queue's
+        # semaphores; that is expected here and not worth showing.
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=_PROJECT,
+    ) as loader:
+        assert loader.stdout is not None
+        said = loader.stdout.readline().split()
+        assert len(said) == 2, "the loader failed to start its generator"
+        folder, pid = said[0], int(said[1])
+        _wait_for(lambda: len(os.listdir(folder)) >= 2, "the parts to pile up")
+        assert _running(pid)
+
+        loader.kill()  # no close, no finalizer: as the out-of-memory killer would
+
+    _wait_for(lambda: not _running(pid), "the generator to end")
+    assert not os.path.exists(folder)
