@@ -9,7 +9,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 WAIT_MS = 60_000
+# A select box whose list has not shown this long after the key gets the key again.
+_OPEN_WAIT_MS = 5_000
+_OPEN_ATTEMPTS = 4
 _SETTLED = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # Counts every change of the run state from now on: any change means a run began.
 _WATCH_RUNS = """() => {
@@ -80,13 +85,21 @@ def choose(page: Any, scope: Any, label: str, option: str) -> None:
     """Pick ``option`` in the select box called ``label`` inside ``scope``.
 
     The keyboard opens the list: a click sometimes opens it and sometimes not.
-    CSS finds the list and its options, because an open list hides the rest
-    of the page from the accessibility tree, and with it from ``get_by_role``.
+    On a busy machine the key now and then arrives before the box listens, so
+    it is pressed again until the list shows. CSS finds the list and its
+    options, because an open list hides the rest of the page from the
+    accessibility tree, and with it from ``get_by_role``.
     """
     combobox = scope.locator(f"input[role='combobox'][aria-label='{label}']")
-    combobox.focus()
-    combobox.press("ArrowDown")
     listbox = page.locator(f"[role='listbox'][aria-label='{label}']")
+    for _ in range(_OPEN_ATTEMPTS):
+        combobox.focus()
+        combobox.press("ArrowDown")
+        try:
+            listbox.wait_for(state="visible", timeout=_OPEN_WAIT_MS)
+            break
+        except PlaywrightTimeout:
+            continue
     listbox.locator("[role='option']").filter(
         has_text=re.compile(rf"^{re.escape(option)}$")
     ).click()
