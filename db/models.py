@@ -196,6 +196,9 @@ class LevelChange(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=PACKET_MAX, sa_type=Text)
 
 
+_LINKED_SIGNAL = text("escalation_id IS NOT NULL")
+
+
 class Signal(SQLModel, table=True):
     """A weak signal of risk: a ticket, chat, call, review or renewal talk."""
 
@@ -208,8 +211,8 @@ class Signal(SQLModel, table=True):
         Index(
             "ix_signal_escalation_id",
             "escalation_id",
-            sqlite_where=text("escalation_id IS NOT NULL"),
-            postgresql_where=text("escalation_id IS NOT NULL"),
+            sqlite_where=_LINKED_SIGNAL,
+            postgresql_where=_LINKED_SIGNAL,
         ),
     )
 

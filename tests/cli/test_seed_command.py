@@ -6,8 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from dashboard.cli import main
-from db.bulk import table_order
 from seed_data.generate import generate_history
+from tests.inspection import stored_counts
 
 
 @pytest.fixture
@@ -23,13 +23,7 @@ def own_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def counts(url: str) -> dict[str, int]:
     engine = sa.create_engine(url)
     try:
-        with engine.connect() as connection:
-            return {
-                name: connection.execute(
-                    sa.select(sa.func.count()).select_from(sa.table(name))
-                ).scalar_one()
-                for name in table_order()
-            }
+        return stored_counts(engine)
     finally:
         engine.dispose()
 

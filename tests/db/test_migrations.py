@@ -1,7 +1,5 @@
 """The Alembic history builds exactly the schema the SQLModel tables declare."""
 
-from typing import Any
-
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,6 +8,7 @@ from sqlmodel import SQLModel
 
 from db.migrate import alembic_config, current_revision, head_revision, upgrade
 from db.version import bump_data_version, read_data_version, read_versions
+from tests.inspection import index_condition
 
 EXPECTED_TABLES = {
     "account",
@@ -93,9 +92,7 @@ def signal_index_condition(engine: Engine) -> str | None:
         for i in inspect(engine).get_indexes("signal")
         if i["name"] == "ix_signal_escalation_id"
     )
-    options: dict[str, Any] = index.get("dialect_options", {})
-    condition = options.get("sqlite_where", options.get("postgresql_where"))
-    return None if condition is None else str(condition)
+    return index_condition(index)
 
 
 def plan_of_a_lookup_by_escalation(engine: Engine) -> str:

@@ -21,6 +21,7 @@ from seed_data.generate import DemoHistory, generate_history, history_parts
 from seed_data.handover import OwnProcess
 from seed_data.load import seed_database
 from tests.conftest import POSTGRES_URL
+from tests.inspection import index_condition, stored_counts
 from tests.seed import makers
 from tests.seed.conftest import END
 
@@ -29,16 +30,6 @@ from tests.seed.conftest import END
 def tiny() -> DemoHistory:
     """15 accounts, 125 escalations, about 1,250 signals."""
     return generate_history(seed=4, scale=0.05, end=END)
-
-
-def stored_counts(engine: sa.Engine) -> dict[str, int]:
-    with engine.connect() as connection:
-        return {
-            name: connection.execute(
-                sa.select(sa.func.count()).select_from(sa.table(name))
-            ).scalar_one()
-            for name in table_order()
-        }
 
 
 def data_version(engine: sa.Engine) -> int:
@@ -203,13 +194,6 @@ def test_frames_that_do_not_fit_their_table_are_refused(tiny: DemoHistory) -> No
     with pytest.raises(ValueError, match="naive"):
         bulk_insert(engine, {"escalation": naive})
     engine.dispose()
-
-
-def index_condition(index: Any) -> str | None:
-    """The WHERE of a partial index as the database reports it, else None."""
-    options = index.get("dialect_options", {})
-    condition = options.get("sqlite_where", options.get("postgresql_where"))
-    return None if condition is None else str(condition)
 
 
 def schema_snapshot(engine: sa.Engine) -> dict[str, tuple[object, ...]]:
